@@ -1,0 +1,180 @@
+"""The challenge's image catalogue, ``imgCatIds.json``, as typed records.
+
+``image_id`` in ground truth and submissions is the ``id`` of the image's file name in this
+file, not the number inside the file name (SPEC.md), so every part of the tool resolves images
+through a :class:`Catalog`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+SPLIT_PREFIXES = {"ADE_train_": "train", "ADE_val_": "val", "ADE_test_": "test"}
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One image of the catalogue."""
+
+    id: int
+    file_name: str
+    width: int
+    height: int
+    split: str | None  # "train", "val", "test", or None for a name outside the ADE scheme
+    # The item exactly as the file has it: the official converter copies it into the ground
+    # truth unchanged (same keys, same order), and so do we.
+    raw: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def stem(self) -> str:
+        return os.path.splitext(self.file_name)[0]
+
+    @property
+    def file_number(self) -> int | None:
+        """The number in the file name (``ADE_val_00000012.jpg`` -> 12), if there is one."""
+        digits = self.stem.rsplit("_", 1)[-1]
+        return int(digits) if digits.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Category:
+    id: int
+    name: str
+
+
+def split_of_file_name(file_name: str) -> str | None:
+    """The split an ADE20K file name belongs to, from its prefix."""
+    base = os.path.basename(file_name)
+    for prefix, split in SPLIT_PREFIXES.items():
+        if base.startswith(prefix):
+            return split
+    return None
+
+
+@dataclass
+class Catalog:
+    """Images by id and by file name, and the categories."""
+
+    images: list[ImageRecord]
+    categories: list[Category]
+    source: str = "<memory>"
+    by_id: dict[int, ImageRecord] = field(init=False, repr=False)
+    by_file_name: dict[str, ImageRecord] = field(init=False, repr=False)
+    by_stem: dict[str, ImageRecord] = field(init=False, repr=False)
+    category_by_id: dict[int, Category] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {im.id: im for im in self.images}
+        self.by_file_name = {im.file_name: im for im in self.images}
+        self.by_stem = {im.stem: im for im in self.images}
+        self.category_by_id = {c.id: c for c in self.categories}
+
+    def split_images(self, split: str) -> list[ImageRecord]:
+        return [im for im in self.images if im.split == split]
+
+    def category_name(self, category_id: int) -> str:
+        cat = self.category_by_id.get(category_id)
+        return cat.name if cat else f"<unknown {category_id}>"
+
+    raw_categories: list[Any] | None = field(default=None, repr=False)
+
+    def image_dict(self, image: ImageRecord) -> dict[str, Any]:
+        """An image as the file has it (key order of the challenge kit when built here)."""
+        if image.raw is not None:
+            return image.raw
+        return {"file_name": image.file_name, "width": image.width, "id": image.id, "height": image.height}
+
+    def categories_json(self) -> list[Any]:
+        if self.raw_categories is not None:
+            return self.raw_categories
+        return [{"id": c.id, "name": c.name} for c in self.categories]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The catalogue in the file's own shape."""
+        return {
+            "images": [self.image_dict(im) for im in self.images],
+            "categories": self.categories_json(),
+        }
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def catalog_from_dict(data: Any, source: str = "<memory>") -> Catalog:
+    """Build a :class:`Catalog` from parsed JSON, naming the item and field of any fault."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a JSON object with 'images' and 'categories'")
+    for key in ("images", "categories"):
+        if key not in data:
+            raise InputError(f"{source}: missing field '{key}'")
+        if not isinstance(data[key], list):
+            raise InputError(f"{source}: field '{key}' must be a list")
+    images: list[ImageRecord] = []
+    for i, item in enumerate(data["images"]):
+        where = f"{source}: images[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(f"{where}: expected an object")
+        for key in ("id", "file_name", "width", "height"):
+            if key not in item:
+                raise InputError(f"{where}: missing field '{key}'")
+        if not _is_int(item["id"]):
+            raise InputError(f"{where}.id: expected an integer, got {item['id']!r}")
+        if not isinstance(item["file_name"], str):
+            raise InputError(f"{where}.file_name: expected a string")
+        for key in ("width", "height"):
+            if not _is_int(item[key]) or item[key] <= 0:
+                raise InputError(f"{where}.{key}: expected a positive integer, got {item[key]!r}")
+        images.append(
+            ImageRecord(
+                id=item["id"],
+                file_name=item["file_name"],
+                width=item["width"],
+                height=item["height"],
+                split=split_of_file_name(item["file_name"]),
+                raw=item,
+            )
+        )
+    categories: list[Category] = []
+    for i, item in enumerate(data["categories"]):
+        where = f"{source}: categories[{i}]"
+        if not isinstance(item, dict) or "id" not in item or "name" not in item:
+            raise InputError(f"{where}: expected an object with 'id' and 'name'")
+        if not _is_int(item["id"]):
+            raise InputError(f"{where}.id: expected an integer, got {item['id']!r}")
+        categories.append(Category(id=item["id"], name=str(item["name"])))
+    seen: set[int] = set()
+    for im in images:
+        if im.id in seen:
+            raise InputError(f"{source}: image id {im.id} appears twice ({im.file_name})")
+        seen.add(im.id)
+    return Catalog(images=images, categories=categories, source=source, raw_categories=data["categories"])
+
+
+def load_catalog(path: str | os.PathLike[str]) -> Catalog:
+    """Read ``imgCatIds.json``; raise :class:`InputError` with a one-line reason on failure."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found (the challenge kit's imgCatIds.json)")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, expected the file imgCatIds.json")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{p}: JSON nested too deeply") from None
+    return catalog_from_dict(data, source=str(p))

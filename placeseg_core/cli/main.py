@@ -1,0 +1,60 @@
+"""``placeseg``: the command-line entry point.
+
+Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its parser
+and sets ``func`` to a callable ``(args) -> int``. Errors the user must fix are
+:class:`~placeseg_core.errors.InputError` and end as one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..errors import InputError
+from . import cmd_convert, cmd_demo
+
+# Subcommand modules in the order `placeseg --help` lists them. Optional ones are imported
+# lazily so that a missing optional module never breaks the others.
+_MODULES = [cmd_convert, cmd_demo]
+_OPTIONAL = ["cmd_validate", "cmd_evaluate", "cmd_matches"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="placeseg",
+        description="Convert, check and score Places Challenge 2017 instance-segmentation data.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    import importlib
+
+    modules = list(_MODULES)
+    for name in _OPTIONAL:
+        try:
+            modules.append(importlib.import_module(f"{__package__}.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+    for module in modules:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        print(f"placeseg {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"placeseg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
