@@ -117,3 +117,36 @@ def label_image_to_rles(labels: np.ndarray, ids: Sequence[int] | np.ndarray) -> 
             counts = counts[:-1]
         out_counts.append(counts)
     return from_run_lengths(out_counts, height, width)
+
+
+def crop_to_run_lengths(crop: np.ndarray, y0: int, x0: int, height: int, width: int) -> np.ndarray:
+    """Uncompressed run lengths of a full ``(height, width)`` mask that is zero outside ``crop``.
+
+    ``crop`` is a binary ``(h, w)`` array placed with its top-left corner at ``(y0, x0)`` and
+    lying inside the image. Only the crop's pixels are visited, so generating many small
+    masks on large images stays cheap (no full-image array per mask).
+    """
+    h, w = crop.shape
+    padded = np.zeros((w, h + 2), dtype=np.int8)  # one column of the crop per row, zero-padded
+    padded[:, 1:-1] = crop.T.astype(np.int8)
+    d = np.diff(padded.ravel())
+    starts = np.flatnonzero(d == 1) + 1  # position of the first 1 in the padded flattening
+    ends = np.flatnonzero(d == -1) + 1  # position one past the last 1
+    step = h + 2
+    def to_full(pos: np.ndarray) -> np.ndarray:
+        return (x0 + pos // step) * height + y0 + (pos % step) - 1
+    s = to_full(starts)
+    e = to_full(ends - 1) + 1
+    if s.size > 1:  # runs that touch across a column boundary of the full image are one run
+        keep = np.concatenate(([True], s[1:] != e[:-1]))
+        s = s[keep]
+        e = e[np.concatenate((keep[1:], [True]))]
+    edges = np.empty(2 * s.size + 2, dtype=np.int64)
+    edges[0] = 0
+    edges[1:-1:2] = s
+    edges[2:-1:2] = e
+    edges[-1] = height * width
+    counts = np.diff(edges)
+    if counts.size > 1 and counts[-1] == 0:
+        counts = counts[:-1]
+    return counts

@@ -14,7 +14,7 @@ class StderrProgress:
         self.label = label
         self.stream = stream or sys.stderr
         self.min_interval = min_interval
-        self._last = 0.0
+        self._last = time.monotonic()
         self._started = time.monotonic()
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._shown = False
