@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter, defaultdict
+from typing import TextIO
 
 from ..annotations import Finding
 from ..catalog import load_catalog
@@ -36,10 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def summarize_findings(findings: list[Finding], stream=sys.stderr) -> None:  # noqa: ANN001
+def summarize_findings(findings: list[Finding], stream: TextIO | None = None) -> None:
     """Warnings grouped by code: a count and the first few locations of each."""
     if not findings:
         return
+    stream = stream or sys.stderr
     by_code: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_code[f.code].append(f)
