@@ -120,7 +120,8 @@ def read_label_planes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndar
                     return empty, empty, findings
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         return empty, empty, [Finding(UNREADABLE, f"{p}: cannot read as PNG ({exc})", p)]
-    return np.ascontiguousarray(arr[:, :, 0]), np.ascontiguousarray(arr[:, :, 1]), findings
+    # Views into the decoded pixels, not copies: the decoder reads each plane once.
+    return arr[:, :, 0], arr[:, :, 1], findings
 
 
 def instances_from_planes(
@@ -133,9 +134,10 @@ def instances_from_planes(
     row-major order, which is what the official converter takes (``Om[imask][0]``).
     """
     findings: list[Finding] = []
-    g = green.ravel()
-    r = red.ravel()
-    pair_counts = np.bincount(g.astype(np.int64) * 256 + r, minlength=65536).reshape(256, 256)
+    width = green.shape[1]
+    g = green.ravel()  # a copy when green is a strided view, which the run search needs anyway
+    key = (green.astype(np.uint16) << 8) | red  # instance * 256 + category, per pixel
+    pair_counts = np.bincount(key.ravel(), minlength=65536).reshape(256, 256)
     areas = pair_counts.sum(axis=1)
     ids = np.flatnonzero(areas)
     ids = ids[ids != 0]
@@ -154,7 +156,8 @@ def instances_from_planes(
     for k, inst_id in enumerate(ids.tolist()):
         row = pair_counts[inst_id]
         reds = {int(v): int(row[v]) for v in np.flatnonzero(row)}
-        category = int(r[first_pixel[inst_id]])
+        fp = first_pixel[inst_id]
+        category = int(red[fp // width, fp % width])
         if len(reds) > 1:
             detail = ", ".join(f"{v}: {n} px" for v, n in sorted(reds.items()))
             findings.append(
