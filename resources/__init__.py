@@ -1,0 +1,1 @@
+"""Icons (SVG), the style sheet and the desktop file of PlaceSeg Review (data only)."""

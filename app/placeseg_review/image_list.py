@@ -1,0 +1,228 @@
+"""The list of images: a table model over the data set, a search/sort proxy, and the panel.
+
+Columns: id, file name, ground-truth instances, predictions, findings. Counts not known yet
+(the background scan of annotation PNGs is still running) show as "…" and sort last.
+Navigation (next/previous/first/last) follows what the user sees: the filtered, sorted order.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .session import ReviewSession
+
+COLUMNS = ("ID", "File", "GT", "Preds", "Finds")
+COL_ID, COL_FILE, COL_GT, COL_PREDS, COL_FINDINGS = range(len(COLUMNS))
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+_UNKNOWN_SORT = 1 << 40
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class ImageTableModel(QAbstractTableModel):
+    """One row per image of ``session.dataset`` (in the data set's order)."""
+
+    def __init__(self, session: ReviewSession) -> None:
+        super().__init__()
+        self.session = session
+        session.datasetChanged.connect(self._reset)
+        session.predictionsChanged.connect(lambda: self._column_changed(COL_PREDS))
+        session.statsChanged.connect(self._stats_changed)
+
+    def _reset(self) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def _column_changed(self, column: int) -> None:
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, column), self.index(self.rowCount() - 1, column))
+
+    def _stats_changed(self) -> None:
+        self._column_changed(COL_GT)
+        self._column_changed(COL_FINDINGS)
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        ds = self.session.dataset
+        return 0 if ds is None or parent.isValid() else len(ds.entries)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return ("image id (imgCatIds.json)", "file name", "ground-truth instances",
+                    "predictions for this image", "integrity findings in its annotation")[section]
+        return None
+
+    def _count(self, row: int, column: int) -> int | None:
+        ds = self.session.dataset
+        assert ds is not None
+        if column == COL_GT:
+            value = int(ds.gt_counts[row])  # type: ignore[index]
+            return None if value < 0 else value
+        if column == COL_FINDINGS:
+            value = int(ds.findings_counts[row])  # type: ignore[index]
+            return None if value < 0 else value
+        preds = self.session.predictions
+        return None if preds is None else preds.count(ds.entries[row].id)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        ds = self.session.dataset
+        if ds is None or not index.isValid():
+            return None
+        entry = ds.entries[index.row()]
+        col = index.column()
+        if role == ID_ROLE:
+            return entry.id
+        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
+            if col == COL_ID:
+                return entry.id
+            if col == COL_FILE:
+                return entry.file_name
+            value = self._count(index.row(), col)
+            if role == SORT_ROLE:
+                return _UNKNOWN_SORT if value is None else value
+            if value is None:
+                return "…" if col != COL_PREDS else "–"
+            return value
+        if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_FILE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_FILE:
+            return str(entry.photo_path or "image file not found")
+        return None
+
+
+class ImageFilterProxy(QSortFilterProxyModel):
+    """Filters by a text matched against file name and id; sorts numerically."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSortRole(SORT_ROLE)
+        self._needle = ""
+
+    def set_search(self, text: str) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; invalidateFilter is deprecated there
+            self.beginFilterChange()
+            self._needle = text.strip().lower()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            self._needle = text.strip().lower()
+            self.invalidateRowsFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:  # noqa: N802
+        if not self._needle:
+            return True
+        model = self.sourceModel()
+        name = str(model.data(model.index(source_row, COL_FILE, source_parent))).lower()
+        image_id = str(model.data(model.index(source_row, COL_ID, source_parent)))
+        return self._needle in name or self._needle in image_id
+
+
+class ImageListPanel(QWidget):
+    """Search box + table. ``imageActivated`` carries the image id the user chose."""
+
+    imageActivated = Signal(int)
+
+    def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.model = ImageTableModel(session)
+        self.proxy = ImageFilterProxy()
+        self.proxy.setSourceModel(self.model)
+        self.search = QLineEdit(placeholderText="Search file name or id…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.set_search)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(COL_FILE, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setAlternatingRowColors(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)  # keep the number at the end visible
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.table.horizontalHeader()
+        # Fixed widths: sizing to contents would visit all 2,000 rows whenever a count changes.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Stretch)
+        digit = self.table.fontMetrics().horizontalAdvance("0")
+        for column, chars in ((COL_ID, 5), (COL_GT, 3), (COL_PREDS, 4), (COL_FINDINGS, 4)):
+            self.table.setColumnWidth(column, digit * chars + 18)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table)
+        session.imageChanged.connect(lambda prep: prep is not None and self.show_current(prep.entry.id))
+
+    # ------------------------------------------------------------ navigation
+    def visible_ids(self) -> list[int]:
+        return [self.proxy.data(self.proxy.index(r, 0), ID_ROLE) for r in range(self.proxy.rowCount())]
+
+    def row_of(self, image_id: int) -> int:
+        ds = self.session.dataset
+        if ds is None or image_id not in ds.index_of:
+            return -1
+        return self.proxy.mapFromSource(self.model.index(ds.index_of[image_id], 0)).row()
+
+    def id_at(self, row: int) -> int | None:
+        if 0 <= row < self.proxy.rowCount():
+            return int(self.proxy.data(self.proxy.index(row, 0), ID_ROLE))
+        return None
+
+    def neighbour(self, image_id: int | None, step: int) -> int | None:
+        """The id ``step`` rows away in the visible order (clamped); first row if none current."""
+        n = self.proxy.rowCount()
+        if n == 0:
+            return None
+        row = self.row_of(image_id) if image_id is not None else -1
+        if row < 0:
+            return self.id_at(0)
+        return self.id_at(max(0, min(n - 1, row + step)))
+
+    def first(self) -> int | None:
+        return self.id_at(0)
+
+    def last(self) -> int | None:
+        return self.id_at(self.proxy.rowCount() - 1)
+
+    def show_current(self, image_id: int) -> None:
+        row = self.row_of(image_id)
+        if row < 0:
+            return
+        index = self.proxy.index(row, 0)
+        if self.table.currentIndex().row() != row:
+            self.table.selectionModel().blockSignals(True)
+            self.table.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.table.selectionModel().blockSignals(False)
+            self.table.viewport().update()
+        self.table.scrollTo(index)
+
+    def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        image_id = self.id_at(current.row()) if current.isValid() else None
+        if image_id is not None:
+            self.imageActivated.emit(image_id)

@@ -1,0 +1,235 @@
+"""The inspector: tables of the current image's ground-truth instances and predictions.
+
+Selecting a row selects that object in the session (the canvas highlights it); a selection
+made elsewhere (a canvas click) selects and reveals the row here.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .overlay import visible_predictions
+from .prepared import PreparedImage
+from .render import Selection, gt_colours, pred_colours
+from .session import ReviewSession
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+_DIM = QColor(130, 130, 130)
+
+
+class _ObjectModel(QAbstractTableModel):
+    kind = ""
+    columns: tuple[str, ...] = ()
+
+    def __init__(self, session: ReviewSession) -> None:
+        super().__init__()
+        self.session = session
+        self.rows: list[tuple] = []  # (key, colour, *cells)
+        self.dim: set[int] = set()  # rows drawn greyed out (filtered out of the canvas)
+
+    def set_image(self, prep: PreparedImage | None) -> None:
+        self.beginResetModel()
+        self.rows = self._rows(prep) if prep is not None else []
+        self.dim = set()
+        self.endResetModel()
+
+    def _rows(self, prep: PreparedImage) -> list[tuple]:
+        raise NotImplementedError
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row[2 + index.column()]
+        if role == KEY_ROLE:
+            return row[0]
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
+            return QColor(*row[1])
+        if role == Qt.ItemDataRole.ForegroundRole and index.row() in self.dim:
+            return _DIM
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(row[2 + index.column()], (int, float)):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def row_of(self, key: int) -> int:
+        for r, row in enumerate(self.rows):
+            if row[0] == key:
+                return r
+        return -1
+
+
+class GtModel(_ObjectModel):
+    kind = "gt"
+    columns = ("ID", "Category", "Area", "Box x, y, w, h")
+
+    def _rows(self, prep: PreparedImage) -> list[tuple]:
+        if prep.gt is None:
+            return []
+        names = self.session.category_names()
+        colours = gt_colours(prep, self.session.options.colour_mode)
+        return [(i.label, colours[i.label], i.instance_id, f"{names.get(i.category_id, '?')} ({i.category_id})",
+                 i.area, "{}, {}, {}, {}".format(*i.bbox)) for i in prep.gt.instances]
+
+    def update_dim(self) -> None:
+        prep, hidden = self.session.image, self.session.options.hidden_categories
+        if prep is None or prep.gt is None:
+            return
+        self.dim = {r for r, i in enumerate(prep.gt.instances) if i.category_id in hidden}
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1))
+
+
+class PredModel(GtModel):
+    kind = "pred"
+    columns = ("#", "Category", "Score", "Area")
+
+    def _rows(self, prep: PreparedImage) -> list[tuple]:
+        p = prep.preds
+        if p is None:
+            return []
+        names = self.session.category_names()
+        colours = pred_colours(prep, self.session.options.colour_mode)
+        return [(int(p.indices[k]), tuple(int(c) for c in colours[k]), int(p.indices[k]),
+                 f"{names.get(int(p.category_ids[k]), '?')} ({int(p.category_ids[k])})",
+                 f"{float(p.scores[k]):.3f}", int(p.areas[k])) for k in range(len(p))]
+
+    def update_dim(self) -> None:
+        prep, o = self.session.image, self.session.options
+        if prep is None or prep.preds is None:
+            return
+        shown = set(visible_predictions(prep.preds.scores, prep.preds.category_ids, o.score_threshold,
+                                        o.top_k, o.hidden_categories).tolist())
+        self.dim = set(range(len(self.rows))) - shown
+        self._refresh()
+
+
+def _table(model: QAbstractTableModel, widths: tuple[int, ...]) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(22)
+    view.setAlternatingRowColors(True)
+    header = view.horizontalHeader()
+    # Fixed widths: sizing to contents would query every cell of every row on each image switch.
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the category name takes the rest
+    for column, chars in enumerate(widths):
+        view.setColumnWidth(column, view.fontMetrics().horizontalAdvance("0") * chars + 16)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return view
+
+
+class InspectorPanel(QWidget):
+    def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.gt_model, self.pred_model = GtModel(session), PredModel(session)
+        self.gt_table = _table(self.gt_model, (5, 16, 6, 15))
+        self.pred_table = _table(self.pred_model, (7, 16, 6, 6))
+        self.gt_title, self.pred_title = QLabel("Ground truth"), QLabel("Predictions")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        for title, table in ((self.gt_title, self.gt_table), (self.pred_title, self.pred_table)):
+            box = QWidget()
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.addWidget(title)
+            lay.addWidget(table)
+            splitter.addWidget(box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self._syncing = False
+        self._colour_mode = session.options.colour_mode
+        for table, kind in ((self.gt_table, "gt"), (self.pred_table, "pred")):
+            table.selectionModel().currentRowChanged.connect(
+                lambda cur, _prev, t=table, k=kind: self._on_row(t, k, cur))
+        session.imageChanged.connect(self._on_image)
+        session.optionsChanged.connect(self._on_options)
+        session.selectionChanged.connect(self._on_selection)
+
+    def _on_image(self, prep: PreparedImage | None) -> None:
+        self._syncing = True
+        self.gt_model.set_image(prep)
+        self.pred_model.set_image(prep)
+        self.gt_model.update_dim()
+        self.pred_model.update_dim()
+        self._syncing = False
+        self._update_titles()
+
+    def _update_titles(self) -> None:
+        prep = self.session.image
+        n_gt, n_pred = self.gt_model.rowCount(), self.pred_model.rowCount()
+        self.gt_title.setText(f"Ground truth — {n_gt} instance{'s' * (n_gt != 1)}")
+        shown = n_pred - len(self.pred_model.dim)
+        self.pred_title.setText(f"Predictions — {n_pred} ({shown} shown)" if prep is not None and prep.preds is not None
+                                else "Predictions — none loaded")
+
+    def _on_options(self, opts: object) -> None:
+        if opts.colour_mode != self._colour_mode:  # swatches change: rebuild the rows
+            self._colour_mode = opts.colour_mode
+            self._on_image(self.session.image)
+            self._on_selection(self.session.selection)
+            return
+        self.gt_model.update_dim()  # filters only grey rows out; selection and scroll stay
+        self.pred_model.update_dim()
+        self._update_titles()
+
+    def _on_row(self, table: QTableView, kind: str, current: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        self.session.select(Selection(kind, int(table.model().data(current, KEY_ROLE))))
+
+    def _on_selection(self, sel: Selection | None) -> None:
+        self._syncing = True
+        for table, model in ((self.gt_table, self.gt_model), (self.pred_table, self.pred_model)):
+            row = model.row_of(sel.key) if sel is not None and sel.kind == model.kind else -1
+            sm = table.selectionModel()
+            if row < 0:
+                sm.clearSelection()
+                sm.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+            else:
+                index = model.index(row, 0)
+                sm.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                   | QItemSelectionModel.SelectionFlag.Rows)
+                table.scrollTo(index)
+        self._syncing = False
+
+    def selected_row(self, kind: str) -> int:
+        table = self.gt_table if kind == "gt" else self.pred_table
+        rows = table.selectionModel().selectedRows()
+        return rows[0].row() if rows else -1

@@ -1,0 +1,130 @@
+"""``placeseg-review``: the desktop application's entry point.
+
+    placeseg-review [DATA_ROOT | GT.json] [--images DIR] [--preds P.json] [--demo]
+                    [--image-id N] [--view NAME] [--screenshot OUT.png [--size WxH]]
+
+``--screenshot`` renders the window with its overlays into a PNG once everything is loaded
+and exits (it uses the offscreen platform when there is no display, and a throw-away settings
+file so the user's recent files and last image are left alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .views import VIEWS
+
+SCREENSHOT_TIMEOUT_S = 180
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="placeseg-review",
+        description="Browse Places Challenge 2017 images with ground-truth and prediction overlays.",
+    )
+    p.add_argument("data", nargs="?", metavar="DATA_ROOT",
+                   help="a folder in the challenge layout, or a COCO ground-truth JSON (with --images)")
+    p.add_argument("--images", metavar="DIR", help="image folder of a COCO ground-truth JSON")
+    p.add_argument("--preds", metavar="P.json", help="predictions (submission) JSON to overlay")
+    p.add_argument("--demo", action="store_true", help="build the demo data set once (cached) and open it")
+    p.add_argument("--image-id", type=int, metavar="N", help="show this image id first")
+    p.add_argument("--view", choices=sorted(VIEWS), default="viewer", help="the view to open (default: viewer)")
+    p.add_argument("--screenshot", metavar="OUT.png", help="render the window into a PNG and exit")
+    p.add_argument("--size", default="1600x1000", metavar="WxH", help="window size for --screenshot (default 1600x1000)")
+    p.add_argument("--settings", metavar="FILE.ini", help="settings file to use instead of the user's")
+    p.add_argument("--quit-after-first-image", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"placeseg-review: error: --size must be WxH, got {text!r}") from None
+    return max(w, 1280), max(h, 800)
+
+
+_QUIET = ("This plugin does not support propagateSizeHints()",)  # offscreen platform chatter
+
+
+def _qt_message(mode: object, context: object, message: str) -> None:
+    if not message.startswith(_QUIET):
+        print(message, file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    t0 = time.perf_counter()
+    args = build_parser().parse_args(argv)
+    if args.data is None and args.preds and not args.demo:
+        print("placeseg-review: error: --preds needs a data set (DATA_ROOT or --demo)", file=sys.stderr)
+        return 2
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux")
+    if (args.screenshot or args.quit_after_first_image) and headless:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import qInstallMessageHandler
+    from PySide6.QtWidgets import QApplication
+
+    from .assets import apply_theme, icon
+    from .main_window import MainWindow
+    from .settings import Settings
+
+    qInstallMessageHandler(_qt_message)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("placeseg-review")
+    app.setOrganizationName("PlaceSeg")
+    app.setApplicationDisplayName("PlaceSeg Review")
+    apply_theme(app)
+    app.setWindowIcon(icon("placeseg-review"))
+
+    scratch = tempfile.TemporaryDirectory(prefix="placeseg-review-") if args.screenshot else None
+    settings_path = Path(scratch.name) / "settings.ini" if scratch else args.settings
+    window = MainWindow(Settings(settings_path))
+    window.resize(*_parse_size(args.size))
+    geometry, state = window.settings.window_state()
+    if not args.screenshot and geometry is not None:
+        window.restoreGeometry(geometry)
+        if state is not None:
+            window.restoreState(state)
+    window.apply_view(args.view)
+    window.show()
+
+    ctrl = window.controller
+    if args.demo:
+        ctrl.open_demo(image_id=args.image_id)
+    elif args.data:
+        ctrl.open_dataset(args.data, images=args.images, predictions=args.preds, image_id=args.image_id)
+
+    if args.quit_after_first_image:
+        def first_image(prep: object) -> None:
+            if prep is not None:
+                print(f"first image after {(time.perf_counter() - t0) * 1000:.0f} ms in main()", flush=True)
+                app.exit(0)
+        window.session.imageChanged.connect(first_image)
+
+    shooter = None
+    if args.screenshot:
+        from .screenshot import Screenshotter
+
+        shooter = Screenshotter(window, Path(args.screenshot), args.view, SCREENSHOT_TIMEOUT_S)
+        shooter.start()
+    elif args.data is None and not args.demo:
+        window.status.showMessage("Open a data set: File ▸ Open data set folder, or drop a folder here", 15000)
+
+    rc = app.exec()
+    window.shutdown()
+    if shooter is not None:
+        rc = shooter.exit_code
+    if scratch is not None:
+        scratch.cleanup()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

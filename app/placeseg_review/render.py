@@ -1,0 +1,236 @@
+"""From a prepared image and the display options to the layers the canvas shows (Qt-free).
+
+Also hit-testing: what lies under a pixel (:func:`pick`), which the hover card and canvas
+clicks use, so that what is hovered is exactly what is drawn on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .overlay import (
+    category_overlay_colour,
+    compose_crops,
+    highlight_rgba,
+    instance_overlay_colour,
+    lut_rgba,
+    outline_lut_from,
+    render_labels,
+    thicken,
+    visible_predictions,
+)
+from .prepared import GtInstance, PreparedImage
+
+COLOUR_MODES = ("instance", "category")
+LABEL_MIN_AREA_FRACTION = 0.002  # names only on instances of at least 0.2 % of the image
+LABEL_MAX = 40
+
+
+@dataclass(frozen=True)
+class OverlayOptions:
+    """What the canvas draws; every control of the layers panel maps to one field."""
+
+    show_photo: bool = True
+    show_gt: bool = True
+    show_preds: bool = True
+    outlines: bool = True
+    labels: bool = True
+    colour_mode: str = "instance"  # "instance" or "category"
+    gt_opacity: float = 0.45
+    pred_opacity: float = 0.2
+    score_threshold: float = 0.3
+    top_k: int = 100  # 0 = no limit
+    hidden_categories: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A selected object: ``kind`` "gt" (key = label) or "pred" (key = position in the file)."""
+
+    kind: str
+    key: int
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float
+    y: float
+    text: str
+    colour: tuple[int, int, int]
+
+
+@dataclass
+class PredLayer:
+    rgba: np.ndarray
+    top: np.ndarray  # (H, W) int32: position of the topmost shown prediction + 1
+    shown: np.ndarray  # positions (into PreparedImage.preds arrays) shown
+
+
+def _gt_key(o: OverlayOptions) -> tuple:
+    return (o.colour_mode, o.gt_opacity, o.outlines, o.hidden_categories)
+
+
+def _pred_key(o: OverlayOptions) -> tuple:
+    return (o.colour_mode, o.pred_opacity, o.outlines, o.score_threshold, o.top_k, o.hidden_categories)
+
+
+@dataclass
+class RenderedLayers:
+    """The overlays of one image and the option values they were drawn for."""
+
+    gt_key: tuple
+    gt: np.ndarray | None
+    pred_key: tuple
+    preds: PredLayer | None
+
+
+def render_layers(prep: PreparedImage, opts: OverlayOptions) -> RenderedLayers:
+    return RenderedLayers(_gt_key(opts), render_gt(prep, opts), _pred_key(opts), render_preds(prep, opts))
+
+
+def layers_for(prep: PreparedImage, opts: OverlayOptions) -> RenderedLayers:
+    """The image's layers for ``opts``, redrawing only a layer whose options changed.
+
+    Images prepared in a worker arrive with their layers drawn, so showing one costs no
+    overlay rendering on the GUI thread; a slider moves redraws one layer.
+    """
+    layers = prep.layers
+    if not isinstance(layers, RenderedLayers):
+        layers = prep.layers = render_layers(prep, opts)
+        return layers
+    if layers.gt_key != _gt_key(opts):
+        layers.gt, layers.gt_key = render_gt(prep, opts), _gt_key(opts)
+    if layers.pred_key != _pred_key(opts):
+        layers.preds, layers.pred_key = render_preds(prep, opts), _pred_key(opts)
+    return layers
+
+
+@dataclass(frozen=True)
+class HoverInfo:
+    """What lies under the cursor: at most one ground-truth instance and one prediction."""
+
+    x: int
+    y: int
+    gt: GtInstance | None
+    gt_category: str = ""
+    pred_index: int | None = None  # position in the submission file
+    pred_category: str = ""
+    pred_score: float = 0.0
+    pred_area: int = 0
+    match: str | None = None  # filled by the evaluation view later
+
+    @property
+    def empty(self) -> bool:
+        return self.gt is None and self.pred_index is None
+
+    def topmost(self, preds_on_top: bool = True) -> Selection | None:
+        if self.pred_index is not None and (preds_on_top or self.gt is None):
+            return Selection("pred", self.pred_index)
+        if self.gt is not None:
+            return Selection("gt", self.gt.label)
+        return None
+
+
+def gt_colours(prep: PreparedImage, mode: str) -> dict[int, tuple[int, int, int]]:
+    """Colour of each ground-truth label under a colour mode."""
+    if prep.gt is None:
+        return {}
+    if mode == "category":
+        return {i.label: category_overlay_colour(i.category_id) for i in prep.gt.instances}
+    return {i.label: instance_overlay_colour(k) for k, i in enumerate(prep.gt.instances, start=1)}
+
+
+def pred_colours(prep: PreparedImage, mode: str) -> np.ndarray:
+    preds = prep.preds
+    if preds is None or len(preds) == 0:
+        return np.zeros((0, 3), dtype=np.uint8)
+    if mode == "category":
+        return np.array([category_overlay_colour(int(c)) for c in preds.category_ids], dtype=np.uint8)
+    return np.array([instance_overlay_colour(k + 1) for k in range(len(preds))], dtype=np.uint8)
+
+
+def render_gt(prep: PreparedImage, opts: OverlayOptions) -> np.ndarray | None:
+    gt = prep.gt
+    if gt is None:
+        return None
+    colours = gt_colours(prep, opts.colour_mode)
+    hidden = opts.hidden_categories
+    size = int(gt.labels.max()) + 1 if gt.labels.size else 1
+    size = max(size, max((i.label for i in gt.instances), default=0) + 1)
+    lut = lut_rgba(size, ((i.label, colours[i.label], 0.0 if i.category_id in hidden else opts.gt_opacity)
+                          for i in gt.instances))
+    if not opts.outlines:
+        return render_labels(gt.labels, lut)
+    visible = lut_rgba(size, ((i.label, colours[i.label], 1.0) for i in gt.instances if i.category_id not in hidden))
+    return render_labels(gt.labels, lut, thicken(gt.boundary) & (gt.labels != 0), outline_lut_from(visible))
+
+
+def render_preds(prep: PreparedImage, opts: OverlayOptions) -> PredLayer | None:
+    preds = prep.preds
+    if preds is None:
+        return None
+    shown = visible_predictions(preds.scores, preds.category_ids, opts.score_threshold, opts.top_k,
+                                opts.hidden_categories)
+    rgba, top = compose_crops(prep.shape, preds.crops, preds.edges, shown, pred_colours(prep, opts.colour_mode),
+                              opts.pred_opacity, opts.outlines)
+    return PredLayer(rgba, top, shown)
+
+
+def render_selection(prep: PreparedImage, sel: Selection | None) -> np.ndarray | None:
+    mask = selection_mask(prep, sel)
+    return None if mask is None else highlight_rgba(mask)
+
+
+def selection_mask(prep: PreparedImage, sel: Selection | None) -> np.ndarray | None:
+    if sel is None:
+        return None
+    if sel.kind == "gt" and prep.gt is not None and sel.key in prep.gt.by_label:
+        return prep.gt.labels == sel.key
+    if sel.kind == "pred" and prep.preds is not None:
+        where = np.flatnonzero(prep.preds.indices == sel.key)
+        if where.size:
+            y0, x0, crop = prep.preds.crops[int(where[0])]
+            mask = np.zeros(prep.shape, dtype=bool)
+            region = mask[y0:y0 + crop.shape[0], x0:x0 + crop.shape[1]]
+            region |= crop[: region.shape[0], : region.shape[1]]
+            return mask
+    return None
+
+
+def gt_labels(prep: PreparedImage, opts: OverlayOptions, names: dict[int, str]) -> list[Label]:
+    """Category names at the instances large enough to carry one (largest first)."""
+    if prep.gt is None:
+        return []
+    h, w = prep.shape
+    min_area = LABEL_MIN_AREA_FRACTION * h * w
+    colours = gt_colours(prep, opts.colour_mode)
+    chosen = sorted((i for i in prep.gt.instances if i.area >= min_area and i.category_id not in opts.hidden_categories),
+                    key=lambda i: -i.area)[:LABEL_MAX]
+    return [Label(i.anchor[0], i.anchor[1], names.get(i.category_id, str(i.category_id)), colours[i.label])
+            for i in chosen]
+
+
+def pick(prep: PreparedImage, x: float, y: float, pred_layer: PredLayer | None,
+         opts: OverlayOptions, names: dict[int, str]) -> HoverInfo | None:
+    """What is drawn at image pixel (x, y); None outside the image."""
+    h, w = prep.shape
+    xi, yi = int(np.floor(x)), int(np.floor(y))
+    if not (0 <= xi < w and 0 <= yi < h):
+        return None
+    gt_inst = None
+    if prep.gt is not None and opts.show_gt:
+        label = int(prep.gt.labels[yi, xi])
+        inst = prep.gt.by_label.get(label)
+        if inst is not None and inst.category_id not in opts.hidden_categories:
+            gt_inst = inst
+    info = HoverInfo(xi, yi, gt_inst, names.get(gt_inst.category_id, "") if gt_inst else "")
+    if pred_layer is not None and opts.show_preds and prep.preds is not None:
+        pos = int(pred_layer.top[yi, xi]) - 1
+        if pos >= 0:
+            preds = prep.preds
+            cat = int(preds.category_ids[pos])
+            info = HoverInfo(xi, yi, gt_inst, info.gt_category, int(preds.indices[pos]), names.get(cat, str(cat)),
+                             float(preds.scores[pos]), int(preds.areas[pos]))
+    return info

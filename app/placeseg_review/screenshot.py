@@ -1,0 +1,65 @@
+"""Screenshot mode: wait until everything is loaded and drawn, stage the view, save a PNG, quit."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+from .main_window import MainWindow
+from .views import VIEWS
+
+
+class Screenshotter(QObject):
+    def __init__(self, window: MainWindow, out: Path, view: str, timeout_s: float) -> None:
+        super().__init__(window)
+        self.window, self.out, self.view = window, out, view
+        self.deadline = time.monotonic() + timeout_s
+        self.exit_code = 3
+        self._staged = False
+        self._timer = QTimer(self, interval=50)
+        self._timer.timeout.connect(self._poll)
+        window.errorShown.connect(self._on_error)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def ready(self) -> bool:
+        w = self.window
+        return (w.session.dataset is not None and w.session.image is not None
+                and not w.controller.busy and not w.controller.jobs)
+
+    def _poll(self) -> None:
+        if time.monotonic() > self.deadline:
+            print(f"placeseg-review: error: nothing to show after waiting for {self.out}", file=sys.stderr)
+            self._finish(3)
+            return
+        if not self.ready():
+            return
+        if not self._staged:
+            self._staged = True
+            self.window.apply_view(self.view)
+            stage = VIEWS[self.view].stage
+            if stage is not None:
+                stage(self.window)
+            return  # one more tick so layouts settle and the card is placed
+        QApplication.processEvents()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        if not self.window.grab().save(str(self.out), "PNG"):
+            print(f"placeseg-review: error: cannot write {self.out}", file=sys.stderr)
+            self._finish(2)
+            return
+        print(f"wrote {self.out}", file=sys.stderr)
+        self._finish(0)
+
+    def _on_error(self, title: str, message: str) -> None:
+        print(f"placeseg-review: error: {title}: {message}", file=sys.stderr)
+        self._finish(2)
+
+    def _finish(self, code: int) -> None:
+        self._timer.stop()
+        self.exit_code = code
+        QApplication.instance().exit(code)

@@ -1,0 +1,64 @@
+"""Status bar: the current image, a progress bar for background jobs, and a cancel button."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
+
+from .controller import ReviewController
+from .prepared import PreparedImage
+
+
+class ReviewStatusBar(QStatusBar):
+    def __init__(self, controller: ReviewController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.image_label = QLabel("No data set open — File ▸ Open, drop a folder here, or Help ▸ Demo")
+        self.job_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.cancel = QToolButton(text="Cancel")
+        self.cancel.setAutoRaise(True)
+        self.cancel.clicked.connect(self._cancel)
+        self.addWidget(self.image_label, 1)
+        for w in (self.job_label, self.progress, self.cancel):
+            self.addPermanentWidget(w)
+        controller.jobChanged.connect(self._on_jobs)
+        controller.message.connect(lambda text: self.showMessage(text, 8000))
+        controller.session.imageChanged.connect(self._on_image)
+        self._on_jobs()
+
+    def _current_job(self) -> object:
+        jobs = self.controller.jobs
+        others = [j for k, j in jobs.items() if k != "scan"]
+        return others[0] if others else jobs.get("scan")
+
+    def _on_jobs(self) -> None:
+        job = self._current_job()
+        visible = job is not None
+        for w in (self.job_label, self.progress, self.cancel):
+            w.setVisible(visible)
+        if job is None:
+            return
+        self.job_label.setText(job.label + "…")
+        if job.total > 0:
+            self.progress.setRange(0, job.total)
+            self.progress.setValue(job.done)
+            self.progress.setFormat(f"{job.done} / {job.total}")
+        else:
+            self.progress.setRange(0, 0)  # busy indicator: size unknown
+
+    def _cancel(self) -> None:
+        job = self._current_job()
+        if job is not None:
+            self.controller.cancel_job(job.key)
+
+    def _on_image(self, prep: PreparedImage | None) -> None:
+        if prep is None:
+            return
+        e = prep.entry
+        ds = self.controller.session.dataset
+        pos = f"{ds.index_of[e.id] + 1} of {len(ds.entries)} · " if ds is not None else ""
+        n_gt = len(prep.gt.instances) if prep.gt is not None else 0
+        preds = f" · {len(prep.preds)} predictions" if prep.preds is not None else ""
+        self.image_label.setText(f"{pos}{e.file_name} (id {e.id}) · {e.width}×{e.height} · {n_gt} instances{preds}")
