@@ -1,0 +1,155 @@
+"""Time and peak memory of ``evaluate`` (fast engine) against the official pipeline, end to end.
+
+Usage: python benchmarks/evaluate.py [--images 2000] [--per-image 100] [--repeats 3]
+                                     [--official-repeats 1] [--data DIR] [--no-official]
+
+Generates a val-like set (synthetic scenes at val image sizes: ~22k GT instances and, at 100
+per image, ~200k predictions for 2,000 images), writes gt.json and predictions.json (to DIR,
+reused when it already holds a set of the same shape), then runs each side in fresh
+subprocesses:
+- ours: ``evaluate(gt.json, predictions.json)`` -- JSON parsing included;
+- official: ``COCO(gt.json)``, ``loadRes(predictions.json)``, ``COCOeval(..., 'segm')`` with
+  maxDets [1, 50, 255], ``evaluate()``, ``accumulate()``, as the challenge runs it.
+Both write precision / recall arrays, which must be identical. Times are medians (the machine is
+noisy). Peak memory is VmHWM of the measuring process (not ru_maxrss, which Linux carries over
+from the parent across exec); the fast engine's helper process is reported separately (its RSS
+counts the pages it shares with the main process).
+Targets (issue 4): >= 14x faster, peak <= 400 MB; 255 per image (--per-image 255) in <= 8 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def worker(kind: str, data: Path, out: Path, workers: int | None) -> None:
+    gt_path, preds_path = data / "gt.json", data / "predictions.json"
+    if kind == "fast":
+        from placeseg_core.evaluation import evaluate
+
+        start = time.perf_counter()
+        result = evaluate(gt_path, preds_path, engine="fast", workers=workers)
+        seconds = time.perf_counter() - start
+        precision, recall, mean_ap = result.precision, result.recall, result.mean_ap
+    else:
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            gt = COCO(str(gt_path))
+            dt = gt.loadRes(str(preds_path))
+            E = COCOeval(gt, dt, "segm")
+            E.params.maxDets = [1, 50, 255]
+            E.evaluate()
+            E.accumulate()
+        seconds = time.perf_counter() - start
+        precision, recall = E.eval["precision"], E.eval["recall"]
+        p = precision[:, :, :, 0, 2]
+        mean_ap = float(np.mean(p[p > -1]))
+    np.save(out / f"{kind}_precision.npy", precision)
+    np.save(out / f"{kind}_recall.npy", recall)
+    helper_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_kb": _status_kb("VmHWM"), "helper_kb": helper_kb,
+                      "mean_ap": mean_ap}))
+
+
+def generate(data: Path, n_images: int, per_image: int) -> None:
+    from placeseg_core.synth import synth_dataset
+
+    shape = {"images": n_images, "per_image": per_image, "seed": 0}
+    marker = data / "shape.json"
+    if marker.exists() and json.loads(marker.read_text()) == shape:
+        return
+    data.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    synth = synth_dataset(n_images, seed=0, preds_per_image=per_image)
+    (data / "gt.json").write_text(json.dumps(synth.ground_truth))
+    with open(data / "predictions.json", "w") as handle:
+        json.dump(synth.predictions, handle)
+    marker.write_text(json.dumps(shape))
+    print(f"generated {len(synth.ground_truth['annotations']):,} GT instances and "
+          f"{len(synth.predictions):,} predictions in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+
+
+def measure(kind: str, data: Path, out: Path, repeats: int, workers: int | None) -> list[dict]:
+    runs = []
+    for _ in range(repeats):
+        cmd = [sys.executable, __file__, "--worker", kind, "--data", str(data), "--out", str(out)]
+        if workers is not None:
+            cmd += ["--workers", str(workers)]
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def _line(label: str, runs: list[dict]) -> str:
+    t = statistics.median(r["seconds"] for r in runs)
+    peak = statistics.median(r["peak_kb"] for r in runs) / 1024
+    return (f"{label:<34} median {t:7.3f} s  peak {peak:6.0f} MB  "
+            f"runs {[round(r['seconds'], 2) for r in runs]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--per-image", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--official-repeats", type=int, default=1)
+    parser.add_argument("--no-official", action="store_true", help="time only the fast engine")
+    parser.add_argument("--workers", type=int, default=None, help="processes for the fast engine")
+    parser.add_argument("--data", type=Path, default=None, help="folder to keep (and reuse) the data in")
+    parser.add_argument("--worker", choices=("fast", "official"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.data, args.out, args.workers)
+        return
+    with contextlib.ExitStack() as stack:
+        data = args.data or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        out = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        generate(data, args.images, args.per_image)
+        n_preds = (data / "predictions.json").stat().st_size / 1e6
+        ours = measure("fast", data, out, args.repeats, args.workers)
+        print(f"data: {args.images} images, {args.per_image} predictions per image, "
+              f"predictions.json {n_preds:.0f} MB")
+        print(_line("fast engine (parse + evaluate)", ours))
+        helper = statistics.median(r["helper_kb"] for r in ours) / 1024
+        print(f"{'':<34} helper process peak {helper:.0f} MB (shares pages with the main process)")
+        t_ours = statistics.median(r["seconds"] for r in ours)
+        if args.no_official:
+            return
+        ref = measure("official", data, out, args.official_repeats, None)
+        print(_line("official pipeline (pycocotools)", ref))
+        same = all(np.array_equal(np.load(out / f"fast_{n}.npy"), np.load(out / f"official_{n}.npy"))
+                   for n in ("precision", "recall"))
+        t_ref = statistics.median(r["seconds"] for r in ref)
+        print(f"mean AP: fast {ours[0]['mean_ap']!r}, official {ref[0]['mean_ap']!r}; "
+              f"precision and recall arrays identical: {same}")
+        print(f"speed-up: {t_ref / t_ours:.1f}x (target >= 14x)")
+        if not same:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""``placeseg evaluate``: the official score of a submission, exactly as the challenge computes it.
+
+Exit status: 0 scored; 1 the submission cannot be scored (the validator's messages say why);
+2 an input file is missing or unreadable (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..atomic import write_json_atomic
+from ..errors import InputError
+from ..evaluation import (
+    VARIANT_ALL_PREDICTIONS,
+    VARIANT_ID0_COUNTED,
+    VARIANT_MASK_AREAS,
+    VARIANT_README_RULE,
+    EvaluationResult,
+    GroundTruth,
+    evaluate,
+    ground_truth_from_ann_dir,
+    load_ground_truth,
+    load_submission_fast,
+)
+from ..evaluation.prepare import check_images
+from ..jsonio import JsonFileError
+from ..submission import Submission, SubmissionError
+from .progress import StderrProgress
+
+_LINES = (  # pycocotools' summarize() layout
+    ("AP", "Average Precision", "(AP)", "0.50:0.95", "all", None),
+    ("AP50", "Average Precision", "(AP)", "0.50", "all", None),
+    ("AP75", "Average Precision", "(AP)", "0.75", "all", None),
+    ("APs", "Average Precision", "(AP)", "0.50:0.95", "small", None),
+    ("APm", "Average Precision", "(AP)", "0.50:0.95", "medium", None),
+    ("APl", "Average Precision", "(AP)", "0.50:0.95", "large", None),
+    ("AR{0}", "Average Recall", "(AR)", "0.50:0.95", "all", 0),
+    ("AR{1}", "Average Recall", "(AR)", "0.50:0.95", "all", 1),
+    ("AR{2}", "Average Recall", "(AR)", "0.50:0.95", "all", 2),
+    ("ARs", "Average Recall", "(AR)", "0.50:0.95", "small", None),
+    ("ARm", "Average Recall", "(AR)", "0.50:0.95", "medium", None),
+    ("ARl", "Average Recall", "(AR)", "0.50:0.95", "large", None),
+)
+
+
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preds", required=True, metavar="P.json", help="the submission file")
+    truth = p.add_mutually_exclusive_group(required=True)
+    truth.add_argument("--gt", metavar="GT.json", help="ground truth (placeseg convert output)")
+    truth.add_argument("--ann-dir", metavar="DIR", help="annotation PNG folder, converted on the fly "
+                       "exactly as 'placeseg convert' does by default (needs --img-cat-ids)")
+    p.add_argument("--img-cat-ids", metavar="FILE", help="the kit's imgCatIds.json (with --ann-dir)")
+    p.add_argument("--readme-rule", action="store_true",
+                   help="score only each image's 255 best predictions (the challenge text's rule)")
+    p.add_argument("--engine", choices=("fast", "reference"), default="fast",
+                   help="fast (default) or reference (pycocotools itself, slow)")
+    p.add_argument("--workers", type=int, default=None, metavar="N", help=argparse.SUPPRESS)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a submission exactly as the challenge does (mask AP, pycocotools)",
+        description="Score a submission with the challenge's evaluation: pycocotools segm AP, "
+        "maxDets [1, 50, 255], every quirk included; says when a quirk changed the score.",
+    )
+    add_input_arguments(p)
+    p.add_argument("--json", metavar="OUT.json", help="also write the numbers as JSON")
+    p.set_defaults(func=run)
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[GroundTruth, Submission] | int:
+    """Ground truth and submission, or an exit code after explaining what is wrong."""
+    if args.ann_dir:
+        if not args.img_cat_ids:
+            raise InputError("--ann-dir needs --img-cat-ids (the kit's imgCatIds.json)")
+        gt = ground_truth_from_ann_dir(args.ann_dir, args.img_cat_ids, progress=StderrProgress("convert"))
+    else:
+        gt = load_ground_truth(args.gt)
+    try:
+        sub = load_submission_fast(args.preds)
+        check_images(gt, sub)
+    except JsonFileError:
+        raise  # missing / unreadable / not JSON: one line, exit 2
+    except (SubmissionError, InputError) as exc:
+        return explain_unscorable(args.preds, gt, exc)
+    return gt, sub
+
+
+def explain_unscorable(path: str, gt: GroundTruth, exc: Exception) -> int:
+    """Print the validator's findings for a submission that cannot be scored; exit code 1."""
+    text = None
+    try:
+        from ..catalog import catalog_from_dict  # noqa: PLC0415
+        from ..validate import render_text, validate_submission  # noqa: PLC0415
+
+        catalog = catalog_from_dict({"images": gt.dataset["images"], "categories": gt.dataset["categories"]},
+                                    source=gt.source)
+        report = validate_submission(path, catalog, expected_image_ids=gt.image_ids.tolist())
+        if not report.valid:
+            text = render_text(report)
+    except ImportError:
+        text = None
+    except InputError:
+        text = None  # a ground truth without file names or sizes: no catalogue for the validator
+    print(f"placeseg: error: the submission cannot be scored: {exc}", file=sys.stderr)
+    if text:
+        sys.stderr.write(text)
+    return 1
+
+
+def _fmt(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:0.3f}"
+
+
+def summary_lines(result: EvaluationResult) -> list[str]:
+    dets = result.params.max_dets
+    lines = []
+    for key, title, kind, iou, area, m in _LINES:
+        max_det = dets[-1] if m is None else dets[m]
+        key = key.format(*dets)
+        lines.append(f" {title:<18} {kind} @[ IoU={iou:<9} | area={area:>6s} | maxDets={max_det:>3d} ] = "
+                     f"{_fmt(result.summary.get(key))}")
+    return lines
+
+
+def notes(result: EvaluationResult) -> list[str]:
+    """What changed the score, with the corrected numbers."""
+    out: list[str] = []
+    official = result.mean_ap
+
+    def num(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.10f}"
+
+    def verdict(name: str) -> str:
+        return "changed the score" if result.changed_by(name) else "did not change any number"
+
+    q = result.quirks
+    if VARIANT_ID0_COUNTED in result.variants:
+        v = result.variants[VARIANT_ID0_COUNTED]
+        out.append(
+            f"quirk: {q.id0_predictions} prediction(s) matched the ground truth with id 0 "
+            f"({q.id0_matches} at area 'all' over the 10 thresholds); pycocotools stores a match "
+            f"as the GT id and counts id 0 as no match; this {verdict(VARIANT_ID0_COUNTED)}. "
+            f"Official mean AP {num(official)}; with those matches counted {num(v.mean_ap)}."
+        )
+    if VARIANT_MASK_AREAS in result.variants:
+        v = result.variants[VARIANT_MASK_AREAS]
+        out.append(
+            f"quirk: the first prediction has a 'bbox', so pycocotools' loadRes took every "
+            f"prediction's area from its box (w*h); {q.bbox_area_moves} scored prediction(s) fall in "
+            f"another area range than their mask; this {verdict(VARIANT_MASK_AREAS)}. Official APs/APm/APl "
+            f"{num(result.summary['APs'])}/{num(result.summary['APm'])}/{num(result.summary['APl'])}; "
+            f"with mask areas {num(v.summary['APs'])}/{num(v.summary['APm'])}/{num(v.summary['APl'])} "
+            f"(mean AP {num(v.mean_ap)})."
+        )
+    r = result.readme
+    if r.broken:
+        worst = max(r.images_over.values())
+        if VARIANT_README_RULE in result.variants:
+            v = result.variants[VARIANT_README_RULE]
+            out.append(
+                f"README rule broken: {len(r.images_over)} image(s) have more than {r.limit} "
+                f"predictions (up to {worst}); the challenge text makes such a file invalid, the "
+                f"evaluator scores it anyway (maxDets is per image and category). Mean AP "
+                f"{num(official)} as scored; {num(v.mean_ap)} keeping each image's {r.limit} best "
+                "(--readme-rule)."
+            )
+        elif VARIANT_ALL_PREDICTIONS in result.variants:
+            v = result.variants[VARIANT_ALL_PREDICTIONS]
+            out.append(
+                f"README rule applied: {r.removed} prediction(s) beyond each image's {r.limit} best "
+                f"were removed before scoring ({len(r.images_over)} image(s)). Mean AP "
+                f"{num(official)}; {num(v.mean_ap)} as the evaluator scores the whole file."
+            )
+    if q.unknown_category:
+        out.append(f"note: {q.unknown_category} prediction(s) name a category the ground truth does "
+                   "not list; pycocotools never loads them.")
+    if q.beyond_max_dets:
+        out.append(f"note: {q.beyond_max_dets} prediction(s) are beyond the {result.params.max_det} "
+                   "best of their image and category; pycocotools drops them.")
+    if q.gt_has_id_zero and VARIANT_ID0_COUNTED not in result.variants:
+        out.append("note: the ground truth has an annotation with id 0, but no prediction matched "
+                   "it, so the quirk did not change the score.")
+    return out
+
+
+def category_table(result: EvaluationResult) -> list[str]:
+    lines = [f"{'id':>4}  {'category':<24} {'AP':>6}"]
+    for cid, ap in zip(result.category_ids.tolist(), result.scores.category_ap, strict=True):
+        name = result.category_names.get(cid, str(cid))
+        lines.append(f"{cid:>4}  {name[:24]:<24} {_fmt(ap):>6}")
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded = load_inputs(args)
+    if isinstance(loaded, int):
+        return loaded
+    gt, sub = loaded
+    result = evaluate(gt, sub, engine=args.engine, readme_rule=args.readme_rule,
+                      progress=StderrProgress("evaluate"), workers=args.workers)
+    out = sys.stdout
+    for line in summary_lines(result):
+        print(line, file=out)
+    print("", file=out)
+    mean = result.mean_ap
+    print(f"mean AP: {'n/a' if mean is None else f'{mean:.10f}'}"
+          f"{'  (README rule applied)' if result.readme.applied else ''}", file=out)
+    print("", file=out)
+    for line in category_table(result):
+        print(line, file=out)
+    extra = notes(result)
+    if extra:
+        print("", file=out)
+        for line in extra:
+            print(line, file=out)
+    if args.json:
+        doc: dict[str, Any] = result.to_json()
+        doc["notes"] = extra
+        write_json_atomic(args.json, doc, indent=1, allow_nan=False)
+    return 0
+
+

@@ -1,0 +1,182 @@
+"""``evaluate()``: one entry point for both engines, the README rule and the quirk report."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from ..submission import Submission
+from .control import Control, ProgressCallback
+from .fast import RunOutput, outside_ranges, run_fast
+from .groundtruth import GroundTruth, ground_truth_from_dict, load_ground_truth
+from .loading import gc_paused, load_submission_fast, submission_from_parsed
+from .params import EvalParams, challenge_params
+from .prepare import README_LIMIT, check_images, images_over_limit, readme_rule_mask
+from .records import (
+    BEYOND_MAX_DETS,
+    REMOVED_BY_README_RULE,
+    SCORED,
+    UNKNOWN_CATEGORY,
+    MatchRecords,
+    gt_matches_from_dt,
+)
+from .results import (
+    VARIANT_ALL_PREDICTIONS,
+    VARIANT_ID0_COUNTED,
+    VARIANT_MASK_AREAS,
+    VARIANT_README_RULE,
+    EvaluationResult,
+    Quirks,
+    ReadmeRule,
+    Scores,
+)
+
+ENGINES = ("fast", "reference")
+
+
+def as_ground_truth(gt: GroundTruth | dict[str, Any] | str | os.PathLike[str]) -> GroundTruth:
+    if isinstance(gt, GroundTruth):
+        return gt
+    if isinstance(gt, dict):
+        with gc_paused():
+            return ground_truth_from_dict(gt)
+    return load_ground_truth(gt)
+
+
+def as_submission(sub: Submission | list[Any] | str | os.PathLike[str]) -> Submission:
+    if isinstance(sub, Submission):
+        return sub
+    if isinstance(sub, list):
+        return submission_from_parsed(sub)
+    return load_submission_fast(sub)
+
+
+def evaluate(
+    gt: GroundTruth | dict[str, Any] | str | os.PathLike[str],
+    submission: Submission | list[Any] | str | os.PathLike[str],
+    engine: str = "fast",
+    readme_rule: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: Any = None,
+    params: EvalParams | None = None,
+    workers: int | None = None,
+) -> EvaluationResult:
+    """Score a submission exactly as the challenge's pycocotools evaluation does.
+
+    ``engine``: ``"fast"`` (default, vectorised) or ``"reference"`` (pycocotools, step by step).
+    ``readme_rule``: score only each image's 255 best predictions; either way, when the file
+    breaks the rule the other score is in ``result.variants``.
+    ``progress(done, total)`` is called from the calling thread; ``cancel`` (a callable
+    returning bool, or a ``threading.Event``) is polled at least every few tenths of a second
+    and ends the run with :class:`~placeseg_core.evaluation.control.EvaluationCancelled`.
+    ``workers``: processes for the fast engine (None: 2 when it pays and it is safe to fork).
+    Raises :class:`~placeseg_core.errors.InputError` for unusable inputs.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    started = time.perf_counter()
+    params = params or challenge_params()
+    control = Control(progress, cancel)
+    control.check()
+    timings: dict[str, float] = {}
+    gt = as_ground_truth(gt)
+    timings["load_ground_truth"] = time.perf_counter() - started
+    sub = as_submission(submission)
+    timings["load_submission"] = time.perf_counter() - started - timings["load_ground_truth"]
+    img_idx = check_images(gt, sub)
+    over = images_over_limit(sub, README_LIMIT)
+    broken = bool(over)
+    everything = np.ones(len(sub), dtype=bool)
+    rule_mask = readme_rule_mask(sub, README_LIMIT) if broken else everything
+    primary = rule_mask if readme_rule else everything
+    selections = [primary]
+    if broken:
+        selections.append(everything if readme_rule else rule_mask)
+    control.set_total(0)
+    with gc_paused():
+        if engine == "fast":
+            runs = run_fast(gt, sub, params, selections, img_idx, control, workers, timings)
+            gt_matched = [None] * len(runs)
+        else:
+            from .reference import run_reference  # noqa: PLC0415 (pycocotools' COCO only here)
+
+            pairs = run_reference(gt, sub, params, selections, img_idx, control)
+            runs = [r for r, _ in pairs]
+            gt_matched = [g for _, g in pairs]
+        mark = time.perf_counter()
+        result = _build_result(engine, params, gt, sub, runs, gt_matched[0], readme_rule, broken, over)
+        timings["results"] = time.perf_counter() - mark
+    result.elapsed = time.perf_counter() - started
+    result.timings = timings
+    control.finish()
+    return result
+
+
+def _build_result(engine: str, params: EvalParams, gt: GroundTruth, sub: Submission, runs: list[RunOutput],
+                  gt_matched: np.ndarray | None, readme_rule: bool, broken: bool,
+                  over: dict[int, int]) -> EvaluationResult:
+    cats = gt.category_ids
+    main = runs[0]
+    scores = Scores.from_arrays(params, cats, main.official)
+    variants: dict[str, Scores] = {}
+    if main.id0_counted is not None:
+        variants[VARIANT_ID0_COUNTED] = Scores.from_arrays(params, cats, main.id0_counted)
+    if main.mask_areas is not None:
+        variants[VARIANT_MASK_AREAS] = Scores.from_arrays(params, cats, main.mask_areas)
+    if len(runs) > 1:
+        name = VARIANT_ALL_PREDICTIONS if readme_rule else VARIANT_README_RULE
+        variants[name] = Scores.from_arrays(params, cats, runs[1].official)
+    plan = main.plan
+    quirks = Quirks(
+        gt_has_id_zero=gt.has_id_zero,
+        id0_matches=main.id0_pairs,
+        id0_predictions=main.id0_predictions,
+        uses_bbox_areas=sub.bboxes is not None,
+        bbox_area_moves=main.bbox_area_moves,
+        unknown_category=int((plan.selected & ~plan.known_category).sum()),
+        beyond_max_dets=int((plan.rank >= plan.max_det).sum()),
+        gt_dropped_annotations=gt.dropped_annotations,
+        gt_duplicate_ids=gt.duplicate_ids,
+    )
+    readme = ReadmeRule(limit=README_LIMIT, applied=readme_rule, broken=broken, images_over=over,
+                        removed=int(sum(c - README_LIMIT for c in over.values())))
+    records = _records(params, gt, sub, main, gt_matched)
+    return EvaluationResult(
+        engine=engine, params=params, category_ids=cats, category_names=gt.category_names,
+        scores=scores, variants=variants, quirks=quirks, readme=readme, records=records,
+        num_predictions=len(sub),
+    )
+
+
+def _records(params: EvalParams, gt: GroundTruth, sub: Submission, run: RunOutput,
+             gt_matched: np.ndarray | None) -> MatchRecords:
+    plan, match = run.plan, run.match
+    rows0 = match.gt_row[:, 0, :]
+    keep = np.flatnonzero((rows0 >= 0).any(axis=1))
+    order = keep[np.argsort(match.dt_index[keep], kind="stable")]
+    cand_index = match.dt_index[order]
+    cand_rows = rows0[order]
+    cand_iou = match.iou_all[order]
+    if gt_matched is None:
+        gt_matched = gt_matches_from_dt(cand_index, cand_rows, plan.rank[cand_index], len(gt))
+    if sub.bboxes is not None:
+        area = sub.bboxes[:, 2] * sub.bboxes[:, 3]
+        outside_all = outside_ranges(area, params)[:, 0]
+    else:
+        outside_all = np.zeros(len(sub), dtype=bool)  # a mask area is never outside "all"
+    gt_ignore_all = gt.ann_ignore | (gt.ann_areas < params.area_rngs[0][0]) | (gt.ann_areas > params.area_rngs[0][1])
+    status = np.full(len(sub), SCORED, dtype=np.uint8)
+    status[plan.rank >= plan.max_det] = BEYOND_MAX_DETS
+    status[~plan.known_category] = UNKNOWN_CATEGORY
+    status[~plan.selected] = REMOVED_BY_README_RULE
+    return MatchRecords(
+        num_thresholds=params.num_thresholds, image_ids=sub.image_ids, category_ids=sub.category_ids,
+        scores=sub.scores, status=status, rank=plan.rank, outside_all=outside_all,
+        cand_index=cand_index, cand_gt_row=cand_rows, cand_iou=cand_iou,
+        gt_ids=gt.ann_ids, gt_image_ids=gt.ann_image_ids, gt_category_ids=gt.ann_category_ids,
+        gt_areas=gt.ann_areas, gt_iscrowd=gt.ann_iscrowd, gt_ignored=gt_ignore_all,
+        gt_matched=gt_matched,
+    )

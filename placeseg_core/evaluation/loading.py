@@ -1,0 +1,120 @@
+"""Fast, exact loading of the two inputs: JSON parsed with the garbage collector paused, and
+submission columns built in bulk (falling back to the shared loader for its precise messages).
+
+Parsing 200k predictions creates millions of containers; CPython's cyclic collector then runs
+hundreds of useless passes over them. Pausing it halves ``json.loads`` time and changes nothing
+else (the parsed objects hold no cycles).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import chain
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from ..jsonio import read_json_file
+from ..submission import Submission, submission_from_items
+
+_FIELDS = ("image_id", "category_id", "segmentation", "score")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restored to its previous state afterwards)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """:func:`placeseg_core.jsonio.read_json_file` with the collector paused (same errors)."""
+    with gc_paused():
+        return read_json_file(path)
+
+
+def _types(values: list[Any]) -> set[type]:
+    return set(map(type, values))
+
+
+def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = None) -> Submission | None:
+    """Columns without a per-item Python loop of checks; None when anything looks unusual.
+
+    ``first_has_bbox``: whether the file's first item has a bbox, when ``items`` is a later
+    part of the file (pycocotools decides box areas from the first item).
+    """
+    if not items or _types(items) != {dict}:
+        return None
+    lengths = set(map(len, items))
+    try:
+        image_ids = list(map(itemgetter("image_id"), items))
+        category_ids = list(map(itemgetter("category_id"), items))
+        scores = list(map(itemgetter("score"), items))
+        segs = list(map(itemgetter("segmentation"), items))
+    except KeyError:
+        return None
+    if _types(image_ids) != {int} or _types(category_ids) != {int}:
+        return None
+    if not _types(scores) <= {int, float} or _types(segs) != {dict}:
+        return None
+    try:
+        counts = list(map(itemgetter("counts"), segs))
+        sizes = list(map(itemgetter("size"), segs))
+    except KeyError:
+        return None
+    if _types(counts) != {str} or _types(sizes) != {list} or set(map(len, sizes)) != {2}:
+        return None
+    try:
+        img = np.array(image_ids, dtype=np.int64)
+        cat = np.array(category_ids, dtype=np.int64)
+        sc = np.array(scores, dtype=np.float64)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    if set(map(type, chain.from_iterable(sizes))) != {int} or min(chain.from_iterable(sizes)) < 0:
+        return None  # bools, floats or negative sizes: let the shared loader say which
+    if not np.isfinite(sc).all():
+        return None
+    # Same rule as the shared loader (and pycocotools' loadRes): the first item decides.
+    bboxes = None
+    if (bool(items[0].get("bbox")) if first_has_bbox is None else first_has_bbox):
+        try:
+            boxes = list(map(itemgetter("bbox"), items))
+        except KeyError:
+            return None
+        if _types(boxes) != {list} or set(map(len, boxes)) != {4}:
+            return None
+        try:
+            bboxes = np.array(boxes, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+    extra: set[str] = set()
+    if max(lengths) > 4:
+        for it in items:
+            if len(it) > 4:
+                extra.update(k for k in it if k not in _FIELDS)
+    # The segmentation dicts are used as they are: pycocotools reads only 'size' and 'counts'.
+    return Submission(img, cat, sc, segs, bboxes, source, extra)
+
+
+def submission_from_parsed(items: Any, source: str = "<memory>") -> Submission:
+    """Columns from parsed JSON: the bulk path, or the shared loader (which names the fault)."""
+    if isinstance(items, list):
+        fast = bulk_columns(items, source)
+        if fast is not None:
+            return fast
+    with gc_paused():
+        return submission_from_items(items, source=source)
+
+
+def load_submission_fast(path: str | os.PathLike[str]) -> Submission:
+    """Read a submission file into columns (see :func:`submission_from_parsed`)."""
+    return submission_from_parsed(read_json(path), source=str(path))
