@@ -60,6 +60,15 @@ class Submission:
         return items
 
 
+def first_item_uses_bbox(first: Any) -> bool:
+    """pycocotools' ``loadRes`` rule: boxes decide every area when item 0 has a ``bbox`` key
+    whose value is not exactly ``[]`` (``'bbox' in anns[0] and not anns[0]['bbox'] == []``).
+
+    So ``"bbox": null`` or ``"bbox": 0`` also switch it to boxes (and then it fails on them).
+    """
+    return isinstance(first, dict) and "bbox" in first and first["bbox"] != []
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -82,7 +91,7 @@ def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
     first = items[0]
     # pycocotools' loadRes decides the kind of results from the first item only: if it has a
     # non-empty bbox, every prediction's area is taken from its box (w*h).
-    use_bbox = isinstance(first, dict) and bool(first.get("bbox"))
+    use_bbox = first_item_uses_bbox(first)
     bboxes = np.zeros((n, 4), dtype=np.float64) if use_bbox else None
     for i, item in enumerate(items):
         where = f"{source}: item {i}"

@@ -231,3 +231,31 @@ def test_input_errors():
                        "segmentation": {"size": [H, W], "counts": [0, 5]}}])
     with pytest.raises(ValueError):
         evaluate(gt, [pred(square(0, 0, 4), 0.5)], engine="turbo")
+
+
+def test_null_bbox_on_first_item_switches_pycocotools_to_boxes_and_we_refuse_it(tmp_path):
+    """pycocotools' loadRes reads boxes when item 0 has a 'bbox' key that is not [] (even null)
+    and then fails on it; we give a located message instead of a wrong score."""
+    import json
+
+    import numpy as np
+    import pytest
+
+    from placeseg_core import rle
+    from placeseg_core.errors import InputError
+    from placeseg_core.evaluation import evaluate
+    from placeseg_core.submission import first_item_uses_bbox
+
+    m = np.zeros((8, 8), np.uint8)
+    m[2:5, 2:5] = 1
+    gt = {"images": [{"id": 1, "width": 8, "height": 8}], "categories": [{"id": 1, "name": "a"}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle.encode(m),
+                           "area": 9, "iscrowd": 0}]}
+    item = {"image_id": 1, "category_id": 1, "segmentation": rle.encode(m), "score": 0.9, "bbox": None}
+    assert first_item_uses_bbox(item) and not first_item_uses_bbox({**item, "bbox": []})
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps([item]))
+    with pytest.raises(InputError, match="bbox"):
+        evaluate(gt, path)
+    path.write_text(json.dumps([{**item, "bbox": []}]))
+    assert evaluate(gt, path).mean_ap == pytest.approx(1.0)

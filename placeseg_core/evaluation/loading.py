@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..jsonio import read_json_file
-from ..submission import Submission, submission_from_items
+from ..submission import Submission, first_item_uses_bbox, submission_from_items
 
 _FIELDS = ("image_id", "category_id", "segmentation", "score")
 
@@ -85,7 +85,7 @@ def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = No
         return None
     # Same rule as the shared loader (and pycocotools' loadRes): the first item decides.
     bboxes = None
-    if (bool(items[0].get("bbox")) if first_has_bbox is None else first_has_bbox):
+    if (first_item_uses_bbox(items[0]) if first_has_bbox is None else first_has_bbox):
         try:
             boxes = list(map(itemgetter("bbox"), items))
         except KeyError:

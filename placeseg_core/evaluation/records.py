@@ -22,6 +22,8 @@ STATUS_NAMES = ("scored", "unknown_category", "beyond_max_dets", "removed_by_rea
 
 # Per-threshold outcome of a scored prediction.
 OUTCOME_TP, OUTCOME_FP, OUTCOME_IGNORED, OUTCOME_FP_ID0 = "tp", "fp", "ignored", "fp_gt_id_0"
+#: Outcome codes of :meth:`MatchRecords.threshold_columns` (index into this tuple; -1 = not scored).
+OUTCOME_CODES = (OUTCOME_TP, OUTCOME_FP, OUTCOME_IGNORED, OUTCOME_FP_ID0)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,41 @@ class MatchRecords:
 
     def image_ids_with_records(self) -> np.ndarray:
         return np.union1d(np.unique(self.image_ids), np.unique(self.gt_image_ids))
+
+    def threshold_columns(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every prediction at threshold index ``t``, as columns (what :meth:`prediction` gives
+        one by one): matched GT row (-1 none), its IoU (NaN none) and the outcome code
+        (``OUTCOME_CODES`` index: tp 0, fp 1, ignored 2, fp_gt_id_0 3; -1 when not scored)."""
+        n = len(self.image_ids)
+        rows = np.full(n, -1, dtype=np.int64)
+        ious = np.full(n, np.nan)
+        rows[self.cand_index] = self.cand_gt_row[:, t]
+        ious[self.cand_index] = self.cand_iou[:, t]
+        code = np.full(n, -1, dtype=np.int8)
+        scored = self.status == SCORED
+        matched = rows >= 0
+        safe = np.maximum(rows, 0)
+        id0 = matched & (self.gt_ids[safe] == 0) if len(self.gt_ids) else np.zeros(n, dtype=bool)
+        gt_ig = matched & self.gt_ignored[safe] if len(self.gt_ids) else np.zeros(n, dtype=bool)
+        code[scored & ~matched] = 1
+        code[scored & ~matched & self.outside_all] = 2
+        code[scored & matched & ~id0] = 0
+        code[scored & matched & ~id0 & gt_ig] = 2
+        code[scored & id0] = 3
+        code[scored & id0 & (gt_ig | self.outside_all)] = 2
+        return rows, ious, code
+
+    def image_prediction_indices(self, image_id: int) -> np.ndarray:
+        """Submission indices of one image's predictions, ascending."""
+        lo = np.searchsorted(self._pred_images, image_id, "left")
+        hi = np.searchsorted(self._pred_images, image_id, "right")
+        return np.sort(self._pred_order[lo:hi])
+
+    def image_gt_rows(self, image_id: int) -> np.ndarray:
+        """GT rows of one image (rows are grouped by image)."""
+        lo = np.searchsorted(self.gt_image_ids, image_id, "left")
+        hi = np.searchsorted(self.gt_image_ids, image_id, "right")
+        return np.arange(int(lo), int(hi))
 
     def prediction(self, index: int) -> PredictionRecord:
         t_count = self.num_thresholds
