@@ -47,3 +47,12 @@ def test_import_linter_contract_holds():
     proc = subprocess.run([exe], cwd=root, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "KEPT" in proc.stdout
+
+
+def test_ruff_is_clean():
+    exe = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    assert exe, "ruff is a test dependency (pip install '.[test]')"
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([exe, "check", "--output-format", "concise", "."], cwd=root,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
