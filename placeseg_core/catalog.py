@@ -7,13 +7,13 @@ through a :class:`Catalog`.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .jsonio import read_json_file
 
 SPLIT_PREFIXES = {"ADE_train_": "train", "ADE_val_": "val", "ADE_test_": "test"}
 SPLITS = ("train", "val", "test")
@@ -163,18 +163,4 @@ def load_catalog(path: str | os.PathLike[str]) -> Catalog:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found (the challenge kit's imgCatIds.json)")
-    if p.is_dir():
-        raise InputError(f"{p}: is a folder, expected the file imgCatIds.json")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise InputError(f"{p}: JSON nested too deeply") from None
-    return catalog_from_dict(data, source=str(p))
+    return catalog_from_dict(read_json_file(p), source=str(p))

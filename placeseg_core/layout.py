@@ -29,27 +29,21 @@ class DatasetLayout:
         The kit's own text once listed the validation images under ``images/training/``, so a
         validation image is also looked for there.
         """
-        folders: list[Path] = []
-        if split and split in self.images:
-            folders.append(self.images[split])
-        folders.extend(f for s, f in self.images.items() if s != split)
-        for folder in folders:
-            candidate = folder / file_name
-            if candidate.exists():
-                return candidate
-        return None
+        return _find(self.images, file_name, split)
 
     def annotation_path(self, file_name: str, split: str | None) -> Path | None:
-        png = Path(file_name).with_suffix(".png").name
-        folders: list[Path] = []
-        if split and split in self.annotations:
-            folders.append(self.annotations[split])
-        folders.extend(f for s, f in self.annotations.items() if s != split)
-        for folder in folders:
-            candidate = folder / png
-            if candidate.exists():
-                return candidate
-        return None
+        """The annotation PNG of an image (same search order as :meth:`image_path`)."""
+        return _find(self.annotations, Path(file_name).with_suffix(".png").name, split)
+
+
+def _find(folders_by_split: dict[str, Path], name: str, split: str | None) -> Path | None:
+    folders = [folders_by_split[split]] if split in folders_by_split else []
+    folders.extend(f for s, f in folders_by_split.items() if s != split)
+    for folder in folders:
+        candidate = folder / name
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def _subfolders(base: Path) -> dict[str, Path]:

@@ -34,7 +34,7 @@ def test_records_and_splits(tmp_path):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "invalid JSON at line 1, column 1"),
+        (b"", "the file is empty"),
         (b'{"images": [', "invalid JSON at line 1"),
         (b"\xff\xfe\x00", "not UTF-8"),
         (b"[]", "expected a JSON object"),

@@ -8,38 +8,23 @@ else (the parsed objects hold no cycles).
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import chain
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
+from ..jsonio import paused_gc as gc_paused
 from ..jsonio import read_json_file
 from ..submission import Submission, first_item_uses_bbox, submission_from_items
 
 _FIELDS = ("image_id", "category_id", "segmentation", "score")
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (restored to its previous state afterwards)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def read_json(path: str | os.PathLike[str]) -> Any:
-    """:func:`placeseg_core.jsonio.read_json_file` with the collector paused (same errors)."""
-    with gc_paused():
-        return read_json_file(path)
+    """:func:`placeseg_core.jsonio.read_json_file` (which pauses the collector while parsing)."""
+    return read_json_file(path)
 
 
 def _types(values: list[Any]) -> set[type]:
