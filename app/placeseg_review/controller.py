@@ -50,6 +50,7 @@ class ReviewController(QObject):
     errorRaised = Signal(str, str)  # title, one-line message
     jobChanged = Signal()  # a job started, progressed or ended (see ``jobs``)
     message = Signal(str)  # a status-bar message
+    predictionsRejected = Signal(object)  # Path of a predictions file that could not be loaded
 
     def __init__(self, session: ReviewSession, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +58,7 @@ class ReviewController(QObject):
         self.settings = settings
         self.io_pool = WorkerPool(2, self)  # image preparation (urgent + prefetch)
         self.job_pool = WorkerPool(2, self)  # opening files, scanning, the demo
+        self.analysis_pool = WorkerPool(2, self)  # validation and evaluation (never queue behind a scan)
         self.cache = ImageCache(self.io_pool, parent=self)
         self.cache.options = lambda: session.options
         self.cache.imageReady.connect(self._on_image_ready)
@@ -64,12 +66,24 @@ class ReviewController(QObject):
         self.jobs: dict[str, Job] = {}
         self.navigator: Navigator | None = None  # set by the window: visible order of images
         self.prefetch_radius = 2
+        self._pending_selection: tuple[int, object] | None = None  # (image id, Selection) to select once shown
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(session.stats_changed)
 
     # -------------------------------------------------------------- jobs
+    def start_job(self, key: str, label: str, fn: Callable[..., Any], *args: Any,
+                  on_returned: Callable[[Any], None], total: int = 0, pool: WorkerPool | None = None,
+                  on_cancelled: Callable[[], None] | None = None,
+                  on_error: Callable[[Exception], None] | None = None, **kwargs: Any) -> FunctionWorker:
+        """Run ``fn(task, *args, **kwargs)`` as job ``key`` (one at a time per key: a new one
+        cancels the old); progress shows in the status bar, errors go to ``errorRaised``."""
+        return self._start_job(key, label, fn, *args, on_returned=on_returned, total=total, pool=pool,
+                               on_cancelled=on_cancelled, on_error=on_error, **kwargs)
+
     def _start_job(self, key: str, label: str, fn: Callable[..., Any], *args: Any,
-                   on_returned: Callable[[Any], None], total: int = 0, **kwargs: Any) -> None:
+                   on_returned: Callable[[Any], None], total: int = 0, pool: WorkerPool | None = None,
+                   on_cancelled: Callable[[], None] | None = None,
+                   on_error: Callable[[Exception], None] | None = None, **kwargs: Any) -> FunctionWorker:
         old = self.jobs.pop(key, None)
         if old is not None and old.worker is not None:
             old.worker.cancel()
@@ -87,13 +101,16 @@ class ReviewController(QObject):
                 del self.jobs[key]
             self.jobChanged.emit()
 
-        job.worker = self.job_pool.submit(
+        job.worker = (pool or self.job_pool).submit(
             fn, *args, on_returned=lambda r: self.jobs.get(key) is job and on_returned(r),
-            on_error=lambda exc: self.jobs.get(key) is job and self._job_error(label, exc),
-            on_progress=progress, on_finished=finished, name=key, **kwargs)
+            on_error=lambda exc: self.jobs.get(key) is job and self._job_error(label, exc, on_error),
+            on_progress=progress, on_finished=finished, on_cancelled=on_cancelled, name=key, **kwargs)
         self.jobChanged.emit()
+        return job.worker
 
-    def _job_error(self, label: str, exc: Exception) -> None:
+    def _job_error(self, label: str, exc: Exception, extra: Callable[[Exception], None] | None = None) -> None:
+        if extra is not None:
+            extra(exc)
         if isinstance(exc, InputError):
             self.errorRaised.emit(f"Cannot {label.lower()}", str(exc))
         else:
@@ -170,7 +187,9 @@ class ReviewController(QObject):
             self.errorRaised.emit("Cannot load predictions", f"{p}: open a data set first (its images give the ids)")
             return
         self._start_job("predictions", "Load predictions", _load_predictions, p, self.session.dataset,
-                        on_returned=lambda idx: self._predictions_loaded(idx, p))
+                        on_returned=lambda idx: self._predictions_loaded(idx, p),
+                        on_error=lambda exc: isinstance(exc, InputError) and p.is_file()
+                        and self.predictionsRejected.emit(p))
 
     def _predictions_loaded(self, index: PredictionIndex, path: Path) -> None:
         self.cache.set_sources(self.session.dataset, index)
@@ -192,10 +211,28 @@ class ReviewController(QObject):
         ds = self.session.dataset
         if ds is None or image_id not in ds.index_of:
             return
+        if self._pending_selection is not None and self._pending_selection[0] != image_id:
+            self._pending_selection = None  # the user went elsewhere
         self.session.current_id = image_id
         prep = self.cache.request(image_id)
         if prep is not None:
             self._show(prep)
+
+    def go_to_and_select(self, image_id: int, selection: object) -> None:
+        """Show an image and select an object in it (once the image is on screen)."""
+        ds = self.session.dataset
+        if ds is None or image_id not in ds.index_of:
+            return
+        self._pending_selection = (image_id, selection)
+        self.go_to(image_id)
+        self._apply_pending_selection()
+
+    def _apply_pending_selection(self) -> None:
+        pending = self._pending_selection
+        image = self.session.image
+        if pending is not None and image is not None and image.entry.id == pending[0]:
+            self._pending_selection = None
+            self.session.select(pending[1])
 
     def step(self, delta: int) -> None:
         if self.navigator is not None:
@@ -206,6 +243,7 @@ class ReviewController(QObject):
     def _on_image_ready(self, prep: PreparedImage) -> None:
         if prep.entry.id == self.session.current_id:
             self._show(prep)
+            self._apply_pending_selection()
 
     def _show(self, prep: PreparedImage) -> None:
         self.session.show_image(prep)
@@ -229,9 +267,10 @@ class ReviewController(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel every worker and wait for them: True when no thread is left running."""
         self._stats_timer.stop()
+        ok_analysis = self.analysis_pool.shutdown(timeout_ms)
         ok_jobs = self.job_pool.shutdown(timeout_ms)
         ok_io = self.io_pool.shutdown(timeout_ms)
-        return ok_jobs and ok_io
+        return ok_jobs and ok_io and ok_analysis
 
 
 # ------------------------------------------------------------- worker functions (no Qt)

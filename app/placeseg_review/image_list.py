@@ -3,6 +3,10 @@
 Columns: id, file name, ground-truth instances, predictions, findings. Counts not known yet
 (the background scan of annotation PNGs is still running) show as "…" and sort last.
 Navigation (next/previous/first/last) follows what the user sees: the filtered, sorted order.
+
+More columns come from pluggable :class:`ColumnSource` objects (the evaluation adds TP / FP /
+FN); the session's :class:`~placeseg_review.session.ImageFilter` restricts the rows (a category
+chosen in the evaluation view), shown in a banner with a button that clears it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -18,14 +23,17 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from .session import ReviewSession
+from .session import ImageFilter, ReviewSession
 
 COLUMNS = ("ID", "File", "GT", "Preds", "Finds")
 COL_ID, COL_FILE, COL_GT, COL_PREDS, COL_FINDINGS = range(len(COLUMNS))
@@ -36,12 +44,30 @@ _UNKNOWN_SORT = 1 << 40
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
+class ColumnSource(QObject):
+    """Extra numeric columns of the image list. The list shows them while ``active``; emit
+    ``changed`` when the values move and ``activeChanged`` when they come or go."""
+
+    changed = Signal()
+    activeChanged = Signal(bool)
+    active = False
+    headers: tuple[str, ...] = ()
+    tips: tuple[str, ...] = ()
+    chars: tuple[int, ...] = ()  # column widths in digits
+
+    def value(self, image_id: int, column: int) -> int | float | None:
+        """The value of column ``column`` (0-based within this source) for an image; None = none."""
+        raise NotImplementedError
+
+
 class ImageTableModel(QAbstractTableModel):
     """One row per image of ``session.dataset`` (in the data set's order)."""
 
     def __init__(self, session: ReviewSession) -> None:
         super().__init__()
         self.session = session
+        self.sources: list[ColumnSource] = []
+        self._source_slots: dict[ColumnSource, object] = {}
         session.datasetChanged.connect(self._reset)
         session.predictionsChanged.connect(lambda: self._column_changed(COL_PREDS))
         session.statsChanged.connect(self._stats_changed)
@@ -58,14 +84,65 @@ class ImageTableModel(QAbstractTableModel):
         self._column_changed(COL_GT)
         self._column_changed(COL_FINDINGS)
 
+    # --------------------------------------------------------- extra columns
+    def first_column_of(self, source: ColumnSource) -> int:
+        col = len(COLUMNS)
+        for s in self.sources:
+            if s is source:
+                return col
+            col += len(s.headers)
+        return -1
+
+    def add_columns(self, source: ColumnSource) -> None:
+        if source in self.sources:
+            return
+        first = len(COLUMNS) + sum(len(s.headers) for s in self.sources)
+        self.beginInsertColumns(QModelIndex(), first, first + len(source.headers) - 1)
+        self.sources.append(source)
+        self.endInsertColumns()
+        slot = self._source_slots[source] = lambda s=source: self._source_changed(s)
+        source.changed.connect(slot)
+
+    def remove_columns(self, source: ColumnSource) -> None:
+        if source not in self.sources:
+            return
+        first = self.first_column_of(source)
+        self.beginRemoveColumns(QModelIndex(), first, first + len(source.headers) - 1)
+        self.sources.remove(source)
+        self.endRemoveColumns()
+        source.changed.disconnect(self._source_slots.pop(source))
+
+    def _source_changed(self, source: ColumnSource) -> None:
+        first = self.first_column_of(source)
+        if first >= 0 and self.rowCount():
+            self.dataChanged.emit(self.index(0, first), self.index(self.rowCount() - 1, first + len(source.headers) - 1))
+
+    def _extra(self, column: int) -> tuple[ColumnSource, int] | None:
+        k = column - len(COLUMNS)
+        if k < 0:
+            return None
+        for source in self.sources:
+            if k < len(source.headers):
+                return source, k
+            k -= len(source.headers)
+        return None
+
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         ds = self.session.dataset
         return 0 if ds is None or parent.isValid() else len(ds.entries)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(COLUMNS) + sum(len(s.headers) for s in self.sources)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
+        extra = self._extra(section) if orientation == Qt.Orientation.Horizontal else None
+        if extra is not None:
+            source, k = extra
+            if role == Qt.ItemDataRole.DisplayRole:
+                return source.headers[k]
+            if role == Qt.ItemDataRole.ToolTipRole and k < len(source.tips):
+                return source.tips[k]
+            return None
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
@@ -93,6 +170,8 @@ class ImageTableModel(QAbstractTableModel):
         col = index.column()
         if role == ID_ROLE:
             return entry.id
+        if col >= len(COLUMNS):
+            return self._extra_data(entry.id, col, role)
         if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
             if col == COL_ID:
                 return entry.id
@@ -110,6 +189,19 @@ class ImageTableModel(QAbstractTableModel):
             return str(entry.photo_path or "image file not found")
         return None
 
+    def _extra_data(self, image_id: int, col: int, role: int) -> object:
+        extra = self._extra(col)
+        if extra is None:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
+            value = extra[0].value(image_id, extra[1])
+            if role == SORT_ROLE:
+                return _UNKNOWN_SORT if value is None else value
+            return "–" if value is None else value
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
 
 class ImageFilterProxy(QSortFilterProxyModel):
     """Filters by a text matched against file name and id; sorts numerically."""
@@ -118,20 +210,30 @@ class ImageFilterProxy(QSortFilterProxyModel):
         super().__init__()
         self.setSortRole(SORT_ROLE)
         self._needle = ""
+        self._ids: frozenset[int] | None = None
 
-    def set_search(self, text: str) -> None:
+    def _change_filter(self, apply: object) -> None:
         if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; invalidateFilter is deprecated there
             self.beginFilterChange()
-            self._needle = text.strip().lower()
+            apply()
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:  # pragma: no cover - older Qt
-            self._needle = text.strip().lower()
+            apply()
             self.invalidateRowsFilter()
 
+    def set_search(self, text: str) -> None:
+        self._change_filter(lambda: setattr(self, "_needle", text.strip().lower()))
+
+    def set_ids(self, ids: frozenset[int] | None) -> None:
+        """Show only these image ids (None: all)."""
+        self._change_filter(lambda: setattr(self, "_ids", ids))
+
     def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if self._ids is not None and model.data(model.index(source_row, COL_ID, source_parent), ID_ROLE) not in self._ids:
+            return False
         if not self._needle:
             return True
-        model = self.sourceModel()
         name = str(model.data(model.index(source_row, COL_FILE, source_parent))).lower()
         image_id = str(model.data(model.index(source_row, COL_ID, source_parent)))
         return self._needle in name or self._needle in image_id
@@ -151,6 +253,17 @@ class ImageListPanel(QWidget):
         self.search = QLineEdit(placeholderText="Search file name or id…")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.set_search)
+        self.filter_label = QLabel()
+        self.filter_label.setObjectName("ImageFilterLabel")
+        self.filter_clear = QToolButton(text="Show all")
+        self.filter_clear.setToolTip("Clear the filter: list every image")
+        self.filter_clear.clicked.connect(lambda: session.set_image_filter(None))
+        self.filter_bar = QWidget()
+        bar = QHBoxLayout(self.filter_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.filter_label, 1)
+        bar.addWidget(self.filter_clear)
+        self.filter_bar.hide()
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -174,8 +287,40 @@ class ImageListPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.table)
         session.imageChanged.connect(lambda prep: prep is not None and self.show_current(prep.entry.id))
+        session.imageFilterChanged.connect(self._on_filter)
+
+    # ---------------------------------------------------------- extra columns
+    def register_columns(self, source: ColumnSource) -> None:
+        """Show ``source``'s columns whenever it is active (e.g. TP / FP / FN after an evaluation)."""
+        source.activeChanged.connect(lambda on, s=source: self.add_columns(s) if on else self.remove_columns(s))
+        if source.active:
+            self.add_columns(source)
+
+    def add_columns(self, source: ColumnSource) -> None:
+        if source in self.model.sources:
+            return
+        self.model.add_columns(source)
+        digit = self.table.fontMetrics().horizontalAdvance("0")
+        first = self.model.first_column_of(source)
+        for k, chars in enumerate(source.chars):
+            self.table.setColumnWidth(first + k, digit * chars + 18)
+
+    def remove_columns(self, source: ColumnSource) -> None:
+        self.model.remove_columns(source)
+
+    def _on_filter(self, image_filter: ImageFilter | None) -> None:
+        self.proxy.set_ids(None if image_filter is None else image_filter.ids)
+        self.filter_bar.setVisible(image_filter is not None)
+        if image_filter is not None:
+            self.filter_label.setText(f"{image_filter.label} ({self.proxy.rowCount()} of {self.model.rowCount()})")
+        current = self.session.current_id
+        if current is not None and self.row_of(current) >= 0:
+            self.show_current(current)
+        elif self.proxy.rowCount():
+            self.imageActivated.emit(self.id_at(0))  # the shown image was filtered out
 
     # ------------------------------------------------------------ navigation
     def visible_ids(self) -> list[int]:

@@ -120,7 +120,7 @@ class PredModel(GtModel):
         if p is None:
             return []
         names = self.session.category_names()
-        colours = pred_colours(prep, self.session.options.colour_mode)
+        colours = pred_colours(prep, self.session.options.colour_mode, self.session.options.pred_status)
         return [(int(p.indices[k]), tuple(int(c) for c in colours[k]), int(p.indices[k]),
                  f"{names.get(int(p.category_ids[k]), '?')} ({int(p.category_ids[k])})",
                  f"{float(p.scores[k]):.3f}", int(p.areas[k])) for k in range(len(p))]
@@ -174,7 +174,7 @@ class InspectorPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
         self._syncing = False
-        self._colour_mode = session.options.colour_mode
+        self._colour_mode = (session.options.colour_mode, session.options.pred_status)
         for table, kind in ((self.gt_table, "gt"), (self.pred_table, "pred")):
             table.selectionModel().currentRowChanged.connect(
                 lambda cur, _prev, t=table, k=kind: self._on_row(t, k, cur))
@@ -200,8 +200,8 @@ class InspectorPanel(QWidget):
                                 else "Predictions — none loaded")
 
     def _on_options(self, opts: object) -> None:
-        if opts.colour_mode != self._colour_mode:  # swatches change: rebuild the rows
-            self._colour_mode = opts.colour_mode
+        if (opts.colour_mode, opts.pred_status) != self._colour_mode:  # swatches change: rebuild the rows
+            self._colour_mode = (opts.colour_mode, opts.pred_status)
             self._on_image(self.session.image)
             self._on_selection(self.session.selection)
             return

@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .analysis import AnalysisController
 from .assets import icon
 from .canvas import Canvas
 from .category_panel import CategoryPanel
 from .controller import ReviewController
+from .evaluation_view import EvaluationView
 from .findings_panel import FindingsPanel
 from .image_list import ImageListPanel
 from .inspector import InspectorPanel
@@ -40,7 +42,8 @@ from .layers_panel import LayersPanel
 from .session import ReviewSession
 from .settings import Settings
 from .status_bar import ReviewStatusBar
-from .views import VIEWS
+from .validation_view import ValidationView, verdict_text
+from .views import ANALYSIS_DOCKS, VIEWS
 
 APP_TITLE = "PlaceSeg Review"
 
@@ -56,6 +59,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.session = ReviewSession(self)
         self.controller = ReviewController(self.session, self.settings, self)
+        self.analysis = AnalysisController(self.session, self.controller, self)
         self.last_error: str | None = None
         self.message_box: QMessageBox | None = None
         self._shut_down = False
@@ -67,6 +71,8 @@ class MainWindow(QMainWindow):
         self.inspector = InspectorPanel(self.session)
         self.categories = CategoryPanel(self.session)
         self.findings = FindingsPanel(self.session)
+        self.validation_view = ValidationView(self.session, self.analysis, self.controller)
+        self.evaluation_view = EvaluationView(self.session, self.analysis, self.controller)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("images", "Images", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("layers", "Layers", self.layers, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -76,6 +82,11 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["inspector"], self.docks["categories"])
         self.tabifyDockWidget(self.docks["categories"], self.docks["findings"])
         self.docks["inspector"].raise_()
+        self._dock("validation", "Validation", self.validation_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("evaluation", "Evaluation", self.evaluation_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["validation"], self.docks["evaluation"])
+        for key in ANALYSIS_DOCKS:
+            self.docks[key].hide()
         self.resizeDocks([self.docks["images"], self.docks["inspector"]], [370, 440], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["images"], self.docks["layers"]], [480, 330], Qt.Orientation.Vertical)
 
@@ -84,6 +95,12 @@ class MainWindow(QMainWindow):
         self.controller.navigator = self.image_list.neighbour
         self.controller.errorRaised.connect(self.show_error)
         self.image_list.imageActivated.connect(self.controller.go_to)
+        self.image_list.register_columns(self.evaluation_view.columns)
+        for view in (self.validation_view, self.evaluation_view):
+            view.errorRaised.connect(self.show_error)
+        self.controller.predictionsRejected.connect(lambda _p: self.show_analysis("validation"))
+        self.session.validationChanged.connect(
+            lambda r: r is not None and self.status.showMessage(f"Predictions: {verdict_text(r)} (View ▸ Validation)", 10000))
         self.session.datasetChanged.connect(self._update_title)
         self.session.predictionsChanged.connect(self._update_title)
         self.actions_by_name: dict[str, QAction] = {}
@@ -153,6 +170,10 @@ class MainWindow(QMainWindow):
             act.setChecked(s.options.colour_mode == mode)
             self._colour_group.addAction(act)
         a("clear_selection", "Clear selection", lambda: s.select(None), "Esc")
+        a("validate", "&Validate predictions", lambda: self.show_analysis("validation", run=True), "Ctrl+Shift+V",
+          tip="Check the open predictions file for every problem (placeseg validate)")
+        a("evaluate", "&Evaluate predictions", lambda: self.show_analysis("evaluation", run=True), "Ctrl+E",
+          tip="Score the open predictions as the challenge does (placeseg evaluate)")
 
     def _build_menus_and_toolbar(self) -> None:
         act = self.actions_by_name
@@ -175,6 +196,9 @@ class MainWindow(QMainWindow):
         panels = view_menu.addMenu("&Panels")
         for dock in self.docks.values():
             panels.addAction(dock.toggleViewAction())
+        check_menu = bar.addMenu("&Check")
+        check_menu.addAction(act["validate"])
+        check_menu.addAction(act["evaluate"])
         go_menu = bar.addMenu("&Go")
         for name in ("first", "previous", "next", "last"):
             go_menu.addAction(act[name])
@@ -185,7 +209,7 @@ class MainWindow(QMainWindow):
         tools.setObjectName("toolbar-main")
         tools.setMovable(False)
         for name in ("open_folder", "open_coco", "open_preds", None, "first", "previous", "next", "last", None,
-                     "show_gt", "show_preds", None, "fit", "zoom_in", "zoom_out"):
+                     "show_gt", "show_preds", None, "fit", "zoom_in", "zoom_out", None, "validate", "evaluate"):
             tools.addSeparator() if name is None else tools.addAction(act[name])
         self.addToolBar(tools)
         self.toolbar = tools
@@ -209,6 +233,15 @@ class MainWindow(QMainWindow):
 
     def apply_view(self, name: str) -> None:
         VIEWS[name].apply(self)
+
+    def show_analysis(self, key: str, run: bool = False) -> None:
+        """Show the validation or evaluation panel; ``run``: (re)start it when possible."""
+        self.docks[key].show()
+        self.docks[key].raise_()
+        if run and key == "validation" and self.analysis.can_validate():
+            self.analysis.validate()
+        elif run and key == "evaluation" and self.analysis.can_evaluate():
+            self.analysis.evaluate()
 
     # ------------------------------------------------------------- actions
     def _go(self, image_id: int | None) -> None:

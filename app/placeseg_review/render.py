@@ -43,6 +43,29 @@ class OverlayOptions:
     score_threshold: float = 0.3
     top_k: int = 100  # 0 = no limit
     hidden_categories: frozenset[int] = field(default_factory=frozenset)
+    pred_status: PredStatus | None = None  # colour predictions by a status (e.g. match) instead
+
+
+@dataclass(frozen=True, eq=False)
+class PredStatus:
+    """A per-prediction status that colours the predictions, whatever ``colour_mode`` says.
+
+    ``codes[i]`` is the status of the prediction at position ``i`` of the submission file;
+    ``colours`` and ``names`` map a code to its colour and to what the hover card says. Compared
+    by identity: a new object (new evaluation, other threshold) redraws the predictions.
+    """
+
+    codes: np.ndarray
+    colours: dict[int, tuple[int, int, int]]
+    names: dict[int, str]
+    title: str = ""  # e.g. "match at IoU 0.50"
+
+    def code_of(self, index: int) -> int | None:
+        return int(self.codes[index]) if 0 <= index < len(self.codes) else None
+
+    def name_of(self, index: int) -> str | None:
+        code = self.code_of(index)
+        return None if code is None else self.names.get(code)
 
 
 @dataclass(frozen=True)
@@ -73,7 +96,8 @@ def _gt_key(o: OverlayOptions) -> tuple:
 
 
 def _pred_key(o: OverlayOptions) -> tuple:
-    return (o.colour_mode, o.pred_opacity, o.outlines, o.score_threshold, o.top_k, o.hidden_categories)
+    return (o.colour_mode, o.pred_opacity, o.outlines, o.score_threshold, o.top_k, o.hidden_categories,
+            id(o.pred_status))
 
 
 @dataclass
@@ -142,10 +166,13 @@ def gt_colours(prep: PreparedImage, mode: str) -> dict[int, tuple[int, int, int]
     return {i.label: instance_overlay_colour(k) for k, i in enumerate(prep.gt.instances, start=1)}
 
 
-def pred_colours(prep: PreparedImage, mode: str) -> np.ndarray:
+def pred_colours(prep: PreparedImage, mode: str, status: PredStatus | None = None) -> np.ndarray:
     preds = prep.preds
     if preds is None or len(preds) == 0:
         return np.zeros((0, 3), dtype=np.uint8)
+    if status is not None:
+        grey = (128, 128, 128)
+        return np.array([status.colours.get(status.code_of(int(i)), grey) for i in preds.indices], dtype=np.uint8)
     if mode == "category":
         return np.array([category_overlay_colour(int(c)) for c in preds.category_ids], dtype=np.uint8)
     return np.array([instance_overlay_colour(k + 1) for k in range(len(preds))], dtype=np.uint8)
@@ -173,7 +200,7 @@ def render_preds(prep: PreparedImage, opts: OverlayOptions) -> PredLayer | None:
         return None
     shown = visible_predictions(preds.scores, preds.category_ids, opts.score_threshold, opts.top_k,
                                 opts.hidden_categories)
-    rgba, top = compose_crops(prep.shape, preds.crops, preds.edges, shown, pred_colours(prep, opts.colour_mode),
+    rgba, top = compose_crops(prep.shape, preds.crops, preds.edges, shown, pred_colours(prep, opts.colour_mode, opts.pred_status),
                               opts.pred_opacity, opts.outlines)
     return PredLayer(rgba, top, shown)
 
@@ -231,6 +258,10 @@ def pick(prep: PreparedImage, x: float, y: float, pred_layer: PredLayer | None,
         if pos >= 0:
             preds = prep.preds
             cat = int(preds.category_ids[pos])
-            info = HoverInfo(xi, yi, gt_inst, info.gt_category, int(preds.indices[pos]), names.get(cat, str(cat)),
-                             float(preds.scores[pos]), int(preds.areas[pos]))
+            index = int(preds.indices[pos])
+            match = None if opts.pred_status is None else opts.pred_status.name_of(index)
+            if match and opts.pred_status.title:
+                match = f"{match} ({opts.pred_status.title})"
+            info = HoverInfo(xi, yi, gt_inst, info.gt_category, index, names.get(cat, str(cat)),
+                             float(preds.scores[pos]), int(preds.areas[pos]), match)
     return info

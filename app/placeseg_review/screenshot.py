@@ -19,7 +19,9 @@ class Screenshotter(QObject):
         self.window, self.out, self.view = window, out, view
         self.deadline = time.monotonic() + timeout_s
         self.exit_code = 3
+        self._applied = False
         self._staged = False
+        self._settled = False
         self._timer = QTimer(self, interval=50)
         self._timer.timeout.connect(self._poll)
         window.errorShown.connect(self._on_error)
@@ -39,12 +41,20 @@ class Screenshotter(QObject):
             return
         if not self.ready():
             return
+        spec = VIEWS[self.view]
+        if not self._applied:
+            self._applied = True
+            self.window.apply_view(self.view)  # may start work (the evaluation view evaluates)
+            return
         if not self._staged:
+            if spec.ready is not None and not spec.ready(self.window):
+                return
             self._staged = True
-            self.window.apply_view(self.view)
-            stage = VIEWS[self.view].stage
-            if stage is not None:
-                stage(self.window)
+            if spec.stage is not None:
+                spec.stage(self.window)  # may show another image: wait until it is drawn
+            return
+        if not self._settled:
+            self._settled = True
             return  # one more tick so layouts settle and the card is placed
         QApplication.processEvents()
         self.out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,14 +7,27 @@ the data lives in plain objects, this is the thin Qt layer that announces change
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from .data import PredictionIndex, ReviewDataset
 from .prepared import PreparedImage
 from .render import OverlayOptions, Selection
+
+if TYPE_CHECKING:
+    from placeseg_core.validate import ValidationReport
+
+    from .match_status import Evaluation
+
+
+@dataclass(frozen=True)
+class ImageFilter:
+    """Restricts the image list to some images (e.g. those holding a chosen category)."""
+
+    ids: frozenset[int]
+    label: str  # what the list says it shows, e.g. "images with chair"
 
 
 class ReviewSession(QObject):
@@ -24,6 +37,11 @@ class ReviewSession(QObject):
     imageChanged = Signal(object)  # PreparedImage | None: the image now on screen
     selectionChanged = Signal(object)  # Selection | None
     optionsChanged = Signal(object)  # OverlayOptions
+    validationChanged = Signal(object)  # ValidationReport | None (of the open predictions)
+    evaluationChanged = Signal(object)  # match_status.Evaluation | None
+    thresholdChanged = Signal(int)  # IoU threshold index the evaluation views show
+    focusChanged = Signal(object)  # frozenset[int]: categories chosen in the evaluation view
+    imageFilterChanged = Signal(object)  # ImageFilter | None
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -33,6 +51,11 @@ class ReviewSession(QObject):
         self.current_id: int | None = None  # requested image (may still be loading)
         self.selection: Selection | None = None
         self.options = OverlayOptions()
+        self.validation: ValidationReport | None = None
+        self.evaluation: Evaluation | None = None
+        self.threshold_index = 0  # IoU 0.50
+        self.focus_categories: frozenset[int] = frozenset()
+        self.image_filter: ImageFilter | None = None
         self._names: dict[int, str] = _names_of(None)
 
     # ----------------------------------------------------------------- data
@@ -43,6 +66,7 @@ class ReviewSession(QObject):
         self.image = None
         self.current_id = None
         self.selection = None
+        self._clear_analysis()
         self.datasetChanged.emit()
         self.predictionsChanged.emit()
         self.imageChanged.emit(None)
@@ -52,6 +76,7 @@ class ReviewSession(QObject):
         self.predictions = predictions
         if self.selection is not None and self.selection.kind == "pred":
             self.select(None)
+        self._clear_analysis()
         self.predictionsChanged.emit()
 
     def stats_changed(self) -> None:
@@ -92,6 +117,44 @@ class ReviewSession(QObject):
         cats = set(self.options.hidden_categories)
         (cats.add if hidden else cats.discard)(category_id)
         self.update_options(hidden_categories=frozenset(cats))
+
+    # ------------------------------------------------ validation & evaluation
+    def set_validation(self, report: ValidationReport | None) -> None:
+        self.validation = report
+        self.validationChanged.emit(report)
+
+    def set_evaluation(self, evaluation: Evaluation | None) -> None:
+        """A new evaluation (or none): the category focus and the match colours refer to the old one."""
+        self.set_focus(frozenset())
+        if self.options.pred_status is not None:
+            self.update_options(pred_status=None)
+        self.evaluation = evaluation
+        self.evaluationChanged.emit(evaluation)
+
+    def set_threshold_index(self, index: int) -> None:
+        if index != self.threshold_index:
+            self.threshold_index = index
+            self.thresholdChanged.emit(index)
+
+    def set_focus(self, category_ids: frozenset[int]) -> None:
+        """The categories the user chose to look at (the evaluation view filters by them)."""
+        category_ids = frozenset(category_ids)
+        if category_ids != self.focus_categories:
+            self.focus_categories = category_ids
+            self.focusChanged.emit(category_ids)
+
+    def set_image_filter(self, image_filter: ImageFilter | None) -> None:
+        if image_filter != self.image_filter:
+            self.image_filter = image_filter
+            self.imageFilterChanged.emit(image_filter)
+
+    def _clear_analysis(self) -> None:
+        """Opening other data makes reports and scores stale: drop them (silently if none)."""
+        if self.validation is not None:
+            self.set_validation(None)
+        if self.evaluation is not None or self.focus_categories:
+            self.set_evaluation(None)
+        self.set_image_filter(None)
 
     def category_names(self) -> dict[int, str]:
         """Category id -> name: the data set's names, the challenge's for the rest of 1..100."""

@@ -1,8 +1,9 @@
 """Named views of the window: what ``--view NAME`` (and later the View menu) switches to.
 
-A view arranges the window for one task; later issues register 'validation', 'evaluation' and
-'matches' here with :func:`register_view`. ``stage`` optionally prepares a screenshot (picks
-something worth showing once the data is loaded).
+A view arranges the window for one task; register more with :func:`register_view` (issue 7:
+'matches'). ``stage`` optionally prepares a screenshot (picks something worth showing once the
+data is loaded); ``ready`` says when the view has what it shows (the screenshot waits for it
+before staging, e.g. until the evaluation finished).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ class ViewSpec:
     description: str
     apply: Callable[[MainWindow], None]
     stage: Callable[[MainWindow], None] | None = None
+    ready: Callable[[MainWindow], bool] | None = None
 
 
 VIEWS: dict[str, ViewSpec] = {}
+ANALYSIS_DOCKS = ("validation", "evaluation")  # bottom panels, hidden in the plain viewer
 
 
 def register_view(spec: ViewSpec) -> None:
@@ -36,8 +39,8 @@ def view_names() -> list[str]:
 
 
 def _apply_viewer(window: MainWindow) -> None:
-    for dock in window.docks.values():
-        dock.show()
+    for key, dock in window.docks.items():
+        dock.setVisible(key not in ANALYSIS_DOCKS)
     window.docks["inspector"].raise_()
     window.canvas.fit()
 
@@ -69,3 +72,87 @@ def _selection(kind: str, key: int) -> object:
 
 register_view(ViewSpec("viewer", "Viewer", "the photo with ground-truth and prediction overlays",
                        _apply_viewer, _stage_viewer))
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def _apply_validation(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("validation")
+    window.resizeDocks([window.docks["validation"]], [int(window.height() * 0.36)], _vertical())
+
+
+def _validation_ready(window: MainWindow) -> bool:
+    return window.session.validation is not None or not window.analysis.can_validate()
+
+
+def _stage_validation(window: MainWindow) -> None:
+    """Jump to the first located problem (as a double-click does) so the shot shows it."""
+    view = window.validation_view
+    report = window.session.validation
+    if report is None:
+        return
+    for code in report.counts:
+        for item in view.problem_items(code):
+            if view.jump_to(item.data(0, _problem_role())):
+                view.tree.setCurrentItem(item)
+                return
+
+
+# ------------------------------------------------------------------------------ evaluation
+
+
+def _apply_evaluation(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("evaluation")
+    window.analysis.auto_evaluate = True
+    if window.session.evaluation is None and not window.analysis.running("evaluate") and window.analysis.can_evaluate():
+        window.analysis.evaluate()
+    window.resizeDocks([window.docks["evaluation"]], [int(window.height() * 0.42)], _vertical())
+    window.resizeDocks([window.docks["images"]], [470], _horizontal())  # room for TP / FP / FN
+
+
+def _evaluation_ready(window: MainWindow) -> bool:
+    return window.session.evaluation is not None
+
+
+def _stage_evaluation(window: MainWindow) -> None:
+    """Choose the two categories with the most ground truth, colour by match at IoU 0.50 and
+    show the image of those with the most true and false positives."""
+    view, ev = window.evaluation_view, window.session.evaluation
+    if ev is None:
+        return
+    top = sorted(ev.gt_per_category, key=lambda c: -ev.gt_per_category[c])[:2]
+    view.colour_by_match.setChecked(True)
+    view.choose_categories(top)
+    counts = view.columns.counts
+    if counts is not None and len(counts.image_ids):
+        best = int(counts.image_ids[(counts.tp + counts.fp).argmax()])
+        window.controller.go_to(best)
+
+
+def _vertical() -> object:
+    from PySide6.QtCore import Qt
+
+    return Qt.Orientation.Vertical
+
+
+def _horizontal() -> object:
+    from PySide6.QtCore import Qt
+
+    return Qt.Orientation.Horizontal
+
+
+def _problem_role() -> int:
+    from .validation_view import PROBLEM_ROLE
+
+    return PROBLEM_ROLE
+
+
+register_view(ViewSpec("validation", "Validation", "the validator's report on the open predictions, grouped by problem",
+                       _apply_validation, _stage_validation, _validation_ready))
+register_view(ViewSpec("evaluation", "Evaluation", "the official score: summary, per category, PR curves",
+                       _apply_evaluation, _stage_evaluation, _evaluation_ready))
