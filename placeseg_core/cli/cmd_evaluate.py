@@ -13,10 +13,12 @@ from typing import Any
 from ..atomic import write_json_atomic
 from ..errors import InputError
 from ..evaluation import (
+    CHALLENGE_MAX_DETS,
     VARIANT_ALL_PREDICTIONS,
     VARIANT_ID0_COUNTED,
     VARIANT_MASK_AREAS,
     VARIANT_README_RULE,
+    EvalParams,
     EvaluationResult,
     GroundTruth,
     evaluate,
@@ -57,6 +59,11 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("fast", "reference"), default="fast",
                    help="fast (default) or reference (pycocotools itself, slow)")
     p.add_argument("--workers", type=int, default=None, metavar="N", help=argparse.SUPPRESS)
+    p.add_argument("--max-dets", type=int, nargs=3, default=list(CHALLENGE_MAX_DETS), metavar=("A", "B", "C"),
+                   help="pycocotools' params.maxDets (default: the challenge's 1 50 255; COCO's own "
+                   "is 1 10 100): AR is reported at each, AP at the largest")
+    p.add_argument("--iou-type", default="segm", metavar="TYPE",
+                   help="pycocotools' iouType; only 'segm' (mask IoU) is supported")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,11 +71,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score a submission exactly as the challenge does (mask AP, pycocotools)",
         description="Score a submission with the challenge's evaluation: pycocotools segm AP, "
-        "maxDets [1, 50, 255], every quirk included; says when a quirk changed the score.",
+        "maxDets [1, 50, 255] (or --max-dets), every quirk included; says when a quirk changed "
+        "the score. Any COCO instance-segmentation ground truth works (polygons, crowd regions).",
     )
     add_input_arguments(p)
     p.add_argument("--json", metavar="OUT.json", help="also write the numbers as JSON")
+    p.add_argument("--errors", action="store_true",
+                   help="add the TIDE-style error breakdown at IoU 0.5 (types, dAP, worst images; "
+                   "see docs/error-analysis.md) to the text and JSON output")
     p.set_defaults(func=run)
+
+
+def eval_params(args: argparse.Namespace) -> EvalParams:
+    """pycocotools' Params from ``--iou-type`` and ``--max-dets``; InputError (exit 2) otherwise."""
+    iou_type = getattr(args, "iou_type", "segm")
+    if iou_type != "segm":
+        raise InputError(f"--iou-type {iou_type}: not supported; placeseg scores masks only "
+                         "(--iou-type segm, pycocotools' mask IoU); box and keypoint scoring are out of scope")
+    dets = list(getattr(args, "max_dets", CHALLENGE_MAX_DETS))
+    if min(dets) < 1:
+        raise InputError(f"--max-dets {' '.join(map(str, dets))}: each value must be a positive integer")
+    if len(set(dets)) != len(dets):
+        raise InputError(f"--max-dets {' '.join(map(str, dets))}: the three values must differ "
+                         "(AR is reported at each of them)")
+    return EvalParams(max_dets=tuple(dets))
 
 
 def load_inputs(args: argparse.Namespace) -> tuple[GroundTruth, Submission] | int:
@@ -93,11 +119,10 @@ def explain_unscorable(path: str, gt: GroundTruth, exc: Exception) -> int:
     """Print the validator's findings for a submission that cannot be scored; exit code 1."""
     text = None
     try:
-        from ..catalog import catalog_from_dict  # noqa: PLC0415
+        from ..catalog import catalog_from_ground_truth  # noqa: PLC0415
         from ..validate import render_text, validate_submission  # noqa: PLC0415
 
-        catalog = catalog_from_dict({"images": gt.dataset["images"], "categories": gt.dataset["categories"]},
-                                    source=gt.source)
+        catalog = catalog_from_ground_truth(gt.dataset, source=gt.source)
         report = validate_submission(path, catalog, expected_image_ids=gt.image_ids.tolist())
         if not report.valid:
             text = render_text(report)
@@ -196,12 +221,13 @@ def category_table(result: EvaluationResult) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    params = eval_params(args)
     loaded = load_inputs(args)
     if isinstance(loaded, int):
         return loaded
     gt, sub = loaded
     result = evaluate(gt, sub, engine=args.engine, readme_rule=args.readme_rule,
-                      progress=StderrProgress("evaluate"), workers=args.workers)
+                      progress=StderrProgress("evaluate"), workers=args.workers, params=params)
     out = sys.stdout
     for line in summary_lines(result):
         print(line, file=out)
@@ -217,9 +243,19 @@ def run(args: argparse.Namespace) -> int:
         print("", file=out)
         for line in extra:
             print(line, file=out)
+    errors = None
+    if getattr(args, "errors", False):
+        from ..analysis import analyze  # noqa: PLC0415 (only --errors needs it)
+
+        errors = analyze(result, gt, sub)
+        print("", file=out)
+        for line in errors.text_lines():
+            print(line, file=out)
     if args.json:
         doc: dict[str, Any] = result.to_json()
         doc["notes"] = extra
+        if errors is not None:
+            doc["errors"] = errors.to_json()
         write_json_atomic(args.json, doc, indent=1, allow_nan=False)
     return 0
 
