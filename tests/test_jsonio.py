@@ -1,0 +1,63 @@
+"""The shared JSON reader: large lists are parsed in pieces with exactly json.loads' result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from placeseg_core import jsonio
+
+
+def _big_list(n: int, extra: str = "") -> str:
+    return json.dumps(
+        [{"image_id": i, "segmentation": {"counts": "PQ\\\\" * 50, "size": [5, 5]}, "note": extra} for i in range(n)]
+    )
+
+
+def test_large_list_in_pieces_equals_json_loads():
+    text = _big_list(30000)
+    assert len(text) > 3 * (1 << 20)
+    pieces = jsonio._loads_list_in_pieces(text)
+    assert pieces is not None  # the piecewise path really ran
+    assert pieces == json.loads(text) == jsonio.loads(text)
+
+
+def test_cut_inside_a_string_falls_back_to_one_parse():
+    # Every item carries the boundary text inside a string: any cut there cannot parse.
+    text = _big_list(30000, extra="}, {")
+    assert jsonio.loads(text) == json.loads(text)
+
+
+def test_nested_lists_of_objects_are_not_cut_wrongly():
+    inner = [{"a": i} for i in range(200000)]
+    text = json.dumps([{"wrapper": inner}, {"b": 1}])
+    assert jsonio.loads(text) == json.loads(text)
+
+
+def test_errors_are_json_loads_errors_with_their_position():
+    text = _big_list(30000)
+    cut = text.index("}, {", len(text) // 2)
+    broken = text[:cut] + "}, ]{" + text[cut + 4 :]
+    with pytest.raises(json.JSONDecodeError) as ours:
+        jsonio.loads(broken)
+    with pytest.raises(json.JSONDecodeError) as ref:
+        json.loads(broken)
+    assert (ours.value.lineno, ours.value.colno, ours.value.msg) == (ref.value.lineno, ref.value.colno, ref.value.msg)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.recursive(st.none() | st.integers() | st.text(alphabet="{},[] \"\\a"),
+                             lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
+                             max_leaves=6), max_size=30))
+def test_any_list_parses_as_json_loads(values):
+    text = json.dumps(values)
+    saved = jsonio._PIECE_CHARS
+    jsonio._PIECE_CHARS = 8  # cut often, so small documents exercise the piecewise path
+    try:
+        assert jsonio._loads_list_in_pieces(text) in (None, values)
+        assert jsonio.loads(text) == values
+    finally:
+        jsonio._PIECE_CHARS = saved
