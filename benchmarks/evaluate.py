@@ -15,6 +15,12 @@ noisy). Peak memory is VmHWM of the measuring process (not ru_maxrss, which Linu
 from the parent across exec); the fast engine's helper process is reported separately (its RSS
 counts the pages it shares with the main process).
 Targets (issue 4): >= 14x faster, peak <= 400 MB; 255 per image (--per-image 255) in <= 8 s.
+
+``--coco-crowd [DIR]`` (issue 8) times a set with crowd regions and polygons instead: the 100 COCO
+val2014 images of ../shared/coco-val2014-100 (830 polygons, 9 crowd regions, pycocotools' fake
+segm results) replicated ``--copies`` times under new image / annotation ids, maxDets
+[1, 10, 100]; fast engine and pycocotools, each in fresh subprocesses, arrays compared, both
+times and the ratio printed. Target: exact, and at least as fast as pycocotools.
 """
 
 from __future__ import annotations
@@ -42,13 +48,21 @@ def _status_kb(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
+def _max_dets(data: Path) -> list[int]:
+    marker = data / "shape.json"
+    shape = json.loads(marker.read_text()) if marker.exists() else {}
+    return list(shape.get("max_dets", [1, 50, 255]))
+
+
 def worker(kind: str, data: Path, out: Path, workers: int | None) -> None:
     gt_path, preds_path = data / "gt.json", data / "predictions.json"
+    max_dets = _max_dets(data)
     if kind == "fast":
-        from placeseg_core.evaluation import evaluate
+        from placeseg_core.evaluation import EvalParams, evaluate
 
         start = time.perf_counter()
-        result = evaluate(gt_path, preds_path, engine="fast", workers=workers)
+        result = evaluate(gt_path, preds_path, engine="fast", workers=workers,
+                          params=EvalParams(max_dets=tuple(max_dets)))
         seconds = time.perf_counter() - start
         precision, recall, mean_ap = result.precision, result.recall, result.mean_ap
     else:
@@ -60,7 +74,7 @@ def worker(kind: str, data: Path, out: Path, workers: int | None) -> None:
             gt = COCO(str(gt_path))
             dt = gt.loadRes(str(preds_path))
             E = COCOeval(gt, dt, "segm")
-            E.params.maxDets = [1, 50, 255]
+            E.params.maxDets = max_dets
             E.evaluate()
             E.accumulate()
         seconds = time.perf_counter() - start
@@ -92,6 +106,47 @@ def generate(data: Path, n_images: int, per_image: int) -> None:
           f"{len(synth.predictions):,} predictions in {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
 
+def generate_coco_crowd(data: Path, folder: Path, copies: int) -> tuple[int, int, int]:
+    """The COCO 100-image set ``copies`` times (new ids), for a crowd-region timing."""
+    gt = json.loads((folder / "instances_val2014_100.json").read_text())
+    items = json.loads((folder / "instances_val2014_fakesegm100_results.json").read_text())
+    step = 10 ** 7  # above every COCO image and annotation id
+    images, anns, preds = [], [], []
+    for k in range(copies):
+        images += [dict(im, id=im["id"] + k * step) for im in gt["images"]]
+        anns += [dict(a, id=a["id"] + k * step, image_id=a["image_id"] + k * step) for a in gt["annotations"]]
+        preds += [dict(it, image_id=it["image_id"] + k * step) for it in items]
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "gt.json").write_text(json.dumps({**gt, "images": images, "annotations": anns}))
+    (data / "predictions.json").write_text(json.dumps(preds))
+    (data / "shape.json").write_text(json.dumps({"coco_copies": copies, "max_dets": [1, 10, 100]}))
+    return len(images), len(anns), sum(a["iscrowd"] for a in anns)
+
+
+def coco_crowd(args: argparse.Namespace, data: Path, out: Path) -> None:
+    folder = args.coco_crowd
+    if not (folder / "instances_val2014_100.json").is_file():
+        sys.exit(f"{folder}: no instances_val2014_100.json (the COCO reference files of ../shared)")
+    n_img, n_gt, n_crowd = generate_coco_crowd(data, folder, args.copies)
+    n_preds = len(json.loads((data / "predictions.json").read_text()))
+    print(f"data: COCO val2014 x{args.copies}: {n_img} images, {n_gt} GT ({n_crowd} crowd regions, "
+          f"polygons), {n_preds} predictions, maxDets [1, 10, 100]")
+    ours = measure("fast", data, out, args.repeats, args.workers)
+    ref = measure("official", data, out, args.official_repeats, None)
+    print(_line("fast engine (parse + evaluate)", ours))
+    print(_line("official pipeline (pycocotools)", ref))
+    same = all(np.array_equal(np.load(out / f"fast_{n}.npy"), np.load(out / f"official_{n}.npy"))
+               for n in ("precision", "recall"))
+    t_ours = statistics.median(r["seconds"] for r in ours)
+    t_ref = statistics.median(r["seconds"] for r in ref)
+    print(f"mean AP: fast {ours[0]['mean_ap']!r}, official {ref[0]['mean_ap']!r}; "
+          f"precision and recall arrays identical: {same}")
+    print(f"crowd set: fast {t_ours:.3f} s, pycocotools {t_ref:.3f} s, ratio {t_ref / t_ours:.1f}x "
+          "(target: exact and >= 1x)")
+    if not same or t_ours > t_ref:
+        sys.exit(1)
+
+
 def measure(kind: str, data: Path, out: Path, repeats: int, workers: int | None) -> list[dict]:
     runs = []
     for _ in range(repeats):
@@ -119,6 +174,10 @@ def main() -> None:
     parser.add_argument("--no-official", action="store_true", help="time only the fast engine")
     parser.add_argument("--workers", type=int, default=None, help="processes for the fast engine")
     parser.add_argument("--data", type=Path, default=None, help="folder to keep (and reuse) the data in")
+    parser.add_argument("--coco-crowd", type=Path, nargs="?", metavar="DIR",
+                        const=Path(__file__).resolve().parents[2] / "shared" / "coco-val2014-100",
+                        help="time the COCO set with crowd regions instead (default ../shared/coco-val2014-100)")
+    parser.add_argument("--copies", type=int, default=20, help="with --coco-crowd: copies of the 100 images")
     parser.add_argument("--worker", choices=("fast", "official"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -128,6 +187,9 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         data = args.data or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         out = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if args.coco_crowd is not None:
+            coco_crowd(args, data, out)
+            return
         generate(data, args.images, args.per_image)
         n_preds = (data / "predictions.json").stat().st_size / 1e6
         ours = measure("fast", data, out, args.repeats, args.workers)

@@ -158,6 +158,36 @@ def catalog_from_dict(data: Any, source: str = "<memory>") -> Catalog:
     return Catalog(images=images, categories=categories, source=source, raw_categories=data["categories"])
 
 
+def is_places_catalog(catalog: Catalog) -> bool:
+    """True when the catalogue's categories are the challenge's 100 (ids 1..100, the kit's names).
+
+    The challenge's own rules (ids 1..100, at most 255 masks per image) apply to such data only;
+    any other COCO-format set is judged by its own categories, as pycocotools judges it.
+    """
+    from .categories import CATEGORY_NAMES  # noqa: PLC0415 (data only)
+
+    names = {c.id: c.name for c in catalog.categories}
+    return names == {i + 1: n for i, n in enumerate(CATEGORY_NAMES)}
+
+
+def catalog_from_ground_truth(data: Any, source: str = "<memory>") -> Catalog:
+    """The images (ids, sizes) and categories of a COCO ground truth, as a :class:`Catalog`.
+
+    Any COCO instances file works (its images have ``file_name``, ``width``, ``height``); a
+    missing ``file_name`` is tolerated (the id stands in), missing sizes are an InputError since
+    the validator checks every mask's size against them.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise InputError(f"{source}: not a COCO ground truth (expected an object with an 'images' list)")
+    if not isinstance(data.get("categories"), list):
+        raise InputError(f"{source}: not a COCO ground truth (expected a 'categories' list)")
+    images = [dict(im, file_name=str(im.get("id"))) if isinstance(im, dict) and "file_name" not in im else im
+              for im in data["images"]]
+    categories = [dict(c, name=str(c.get("id"))) if isinstance(c, dict) and "name" not in c else c
+                  for c in data["categories"]]
+    return catalog_from_dict({"images": images, "categories": categories}, source=source)
+
+
 def load_catalog(path: str | os.PathLike[str]) -> Catalog:
     """Read ``imgCatIds.json``; raise :class:`InputError` with a one-line reason on failure."""
     p = Path(path)

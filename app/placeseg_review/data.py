@@ -5,7 +5,8 @@ kinds of ground truth open the same way:
 
 * a folder in the challenge layout (``images/<split>``, ``annotations_instance/<split>``,
   ``imgCatIds.json``): ground truth is decoded from the R/G annotation PNGs;
-* a COCO ground-truth JSON, as ``placeseg convert`` writes it, plus a folder of images.
+* a COCO ground-truth JSON, as ``placeseg convert`` writes it or any COCO instances file
+  (polygons, uncompressed RLE, crowd regions), plus a folder of images.
 
 Images are listed in a fixed order (by file name); ``ReviewDataset.entries`` is that list.
 """
@@ -191,8 +192,11 @@ def open_coco(gt_path: str | os.PathLike[str], images: str | os.PathLike[str] | 
         if not isinstance(ann, dict) or not {"image_id", "category_id", "segmentation"} <= ann.keys():
             raise InputError(f"{path}: annotations[{i}]: expected image_id, category_id and segmentation")
         seg = ann["segmentation"]
-        if not isinstance(seg, dict) or "counts" not in seg or "size" not in seg:
-            raise InputError(f"{path}: annotations[{i}].segmentation: expected an RLE {{'size', 'counts'}}")
+        # what pycocotools' annToRLE reads: polygons (a list of [x, y, ...] lists), or an RLE
+        # {'size', 'counts'} with counts compressed (a string) or not (a list of run lengths)
+        if not (isinstance(seg, list) or (isinstance(seg, dict) and "counts" in seg and "size" in seg)):
+            raise InputError(f"{path}: annotations[{i}].segmentation: expected polygons or an RLE "
+                             "{'size', 'counts'}")
         if ann["image_id"] not in by_image:
             raise InputError(f"{path}: annotations[{i}].image_id {ann['image_id']!r} is not in 'images'")
         by_image[ann["image_id"]].append(ann)

@@ -15,10 +15,17 @@ def hover_html(info: HoverInfo) -> str:
     rows: list[str] = []
     if info.gt is not None:
         g = info.gt
-        rows.append(
-            f"<b>Ground truth</b> #{g.instance_id} · {escape(info.gt_category)} "
-            f"<span style='color:#9aa0a6'>(category {g.category_id})</span><br>area {g.area:,} px"
-        )
+        if getattr(g, "iscrowd", False):
+            rows.append(
+                f"<b>Ground truth: crowd region</b> #{g.instance_id} · {escape(info.gt_category)} "
+                f"<span style='color:#9aa0a6'>(category {g.category_id}, iscrowd 1)</span><br>"
+                f"area {g.area:,} px · ignored when scoring; any number of predictions may match it"
+            )
+        else:
+            rows.append(
+                f"<b>Ground truth</b> #{g.instance_id} · {escape(info.gt_category)} "
+                f"<span style='color:#9aa0a6'>(category {g.category_id})</span><br>area {g.area:,} px"
+            )
     if info.pred_index is not None:
         match = escape(info.match) if info.match else "not evaluated"
         rows.append(

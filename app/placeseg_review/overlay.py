@@ -143,6 +143,14 @@ def compose_crops(shape: tuple[int, int], crops: Sequence[tuple[int, int, np.nda
     return rgba, top
 
 
+def hatch(mask: np.ndarray, period: int = 8) -> np.ndarray:
+    """Diagonal stripes (one pixel in ``period`` along x + y) inside ``mask``: how crowd regions
+    are told apart from objects. Drawn with the opaque outline colour over the translucent fill."""
+    h, w = mask.shape
+    yy, xx = np.ogrid[:h, :w]
+    return np.asarray(mask, dtype=bool) & ((xx + yy) % period == 0)
+
+
 def dashed(ys: np.ndarray, xs: np.ndarray, period: int = 6) -> np.ndarray:
     """Which outline pixels a dashed line keeps: on 4 of every 6 pixels along both diagonals."""
     return ((xs + ys) % period < period - 2) & ((xs - ys) % period < period - 2)

@@ -24,7 +24,7 @@ from placeseg_core.annotations import (
 )
 
 from .data import ImageEntry, PredictionIndex, ReviewDataset
-from .overlay import dashed, inner_boundary
+from .overlay import dashed, hatch, inner_boundary
 from .rle_crops import decode_crop
 
 
@@ -38,6 +38,7 @@ class GtInstance:
     area: int
     bbox: tuple[int, int, int, int]  # x, y, w, h in pixels
     anchor: tuple[float, float]  # a point inside the mask (x, y), for its name
+    iscrowd: bool = False  # a COCO crowd region (iscrowd 1): drawn hatched, ignored when scoring
 
 
 @dataclass
@@ -45,7 +46,7 @@ class GroundTruth:
     labels: np.ndarray  # (H, W) uint8/uint16, 0 = background, else GtInstance.label
     instances: list[GtInstance]
     findings: list[Finding]
-    boundary: np.ndarray  # (H, W) bool: pixels on an instance's edge
+    boundary: np.ndarray  # (H, W) bool: pixels drawn opaque: instance edges, crowd regions' hatching
     by_label: dict[int, GtInstance] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -141,35 +142,67 @@ def _gt_from_png(entry: ImageEntry) -> GroundTruth | None:
     return GroundTruth(labels, instances, dec.findings, inner_boundary(labels))
 
 
-def _gt_from_coco(entry: ImageEntry, anns: list[dict], source: str) -> GroundTruth:
+def coco_rle(seg: object, height: int, width: int) -> dict:
+    """pycocotools' ``annToRLE``: polygons (parts merged) and uncompressed RLE become compressed
+    RLE, converted at the image's size; a compressed RLE is used as it is."""
+    if isinstance(seg, list):
+        return mask_utils.merge(mask_utils.frPyObjects(seg, height, width))
+    if isinstance(seg, dict) and isinstance(seg.get("counts"), list):
+        return mask_utils.frPyObjects(seg, height, width)
+    return seg  # type: ignore[return-value]
+
+
+def _is_crowd(ann: dict) -> bool:
+    value = ann.get("iscrowd", 0)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and int(value) != 0
+
+
+def _gt_from_coco(entry: ImageEntry, anns: list[dict], source: str,
+                  category_ids: set[int] | None = None) -> GroundTruth:
     h, w = entry.height, entry.width
     dtype = np.uint8 if len(anns) < 256 else np.uint16
     labels = np.zeros((h, w), dtype=dtype)
     findings: list[Finding] = []
     kept: list[tuple[int, dict]] = []
-    for k, ann in enumerate(anns, start=1):
+    # Crowd regions first, so that the objects inside one stay visible (and hoverable) on top.
+    order = sorted(enumerate(anns, start=1), key=lambda pair: not _is_crowd(pair[1]))
+    for k, ann in order:
         seg = ann["segmentation"]
-        if list(seg["size"]) != [h, w]:
+        if isinstance(seg, dict) and list(seg.get("size", ())) != [h, w]:
             findings.append(Finding(SIZE_MISMATCH, f"{source}: annotation {ann.get('id')} has size "
-                                    f"{seg['size']}, the image is {h}×{w} (H×W)", source, ann.get("id")))
+                                    f"{seg.get('size')}, the image is {h}×{w} (H×W)", source, ann.get("id")))
             continue
-        mask = mask_utils.decode(seg).astype(bool)
+        try:
+            mask = mask_utils.decode(coco_rle(seg, h, w)).astype(bool)
+        except Exception as exc:  # pycocotools raises assorted errors on malformed polygons / RLEs
+            findings.append(Finding(SIZE_MISMATCH, f"{source}: annotation {ann.get('id')}: unusable "
+                                    f"segmentation ({exc})", source, ann.get("id")))
+            continue
         labels[mask] = k
         kept.append((k, ann))
         cat = ann["category_id"]
-        if not (isinstance(cat, int) and 1 <= cat <= 100):
+        if category_ids:
+            if cat not in category_ids:
+                findings.append(Finding(CATEGORY_OUT_OF_RANGE, f"{source}: annotation {ann.get('id')} has "
+                                        f"category {cat!r}, not in the file's categories", source, ann.get("id")))
+        elif not (isinstance(cat, int) and 1 <= cat <= 100):
             findings.append(Finding(CATEGORY_OUT_OF_RANGE, f"{source}: annotation {ann.get('id')} has "
                                     f"category {cat!r}, outside 1..100", source, ann.get("id")))
+    kept.sort(key=lambda pair: pair[0])  # file order again
     ids = np.array([k for k, _ in kept], dtype=np.int64)
     anchors, boxes = _anchors(labels, ids)
     areas = np.bincount(labels.ravel(), minlength=len(anns) + 1)
     instances = [
         GtInstance(k, int(ann.get("id", k)), int(ann["category_id"]), int(areas[k]),
-                   boxes.get(k, (0, 0, 0, 0)), anchors.get(k, (0.0, 0.0)))
+                   boxes.get(k, (0, 0, 0, 0)), anchors.get(k, (0.0, 0.0)), _is_crowd(ann))
         for k, ann in kept
         if areas[k] > 0
     ]
-    return GroundTruth(labels, instances, findings, inner_boundary(labels))
+    boundary = inner_boundary(labels)
+    crowd_labels = [i.label for i in instances if i.iscrowd]
+    if crowd_labels:
+        boundary |= hatch(np.isin(labels, crowd_labels))
+    return GroundTruth(labels, instances, findings, boundary)
 
 
 def decode_predictions(index: PredictionIndex, image_id: int, height: int, width: int,
@@ -217,7 +250,8 @@ def prepare_image(dataset: ReviewDataset, image_id: int, predictions: Prediction
     if (h, w) != (entry.height, entry.width):
         notes.append(f"{entry.file_name}: photo is {w}×{h} (W×H) but the catalogue says {entry.width}×{entry.height}")
     if dataset.kind == "coco":
-        gt = _gt_from_coco(entry, (dataset.coco_annotations or {}).get(image_id, []), str(dataset.source))
+        gt = _gt_from_coco(entry, (dataset.coco_annotations or {}).get(image_id, []), str(dataset.source),
+                           {c.id for c in dataset.categories})
     else:
         gt = _gt_from_png(entry)
         if gt is None:

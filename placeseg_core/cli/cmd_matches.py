@@ -13,7 +13,7 @@ import sys
 
 from ..errors import InputError
 from ..evaluation import evaluate
-from .cmd_evaluate import add_input_arguments, load_inputs
+from .cmd_evaluate import add_input_arguments, eval_params, load_inputs
 from .progress import StderrProgress
 
 
@@ -41,6 +41,7 @@ def format_records(doc: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    params = eval_params(args)
     loaded = load_inputs(args)
     if isinstance(loaded, int):
         return loaded
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.image_id not in set(gt.image_ids.tolist()):
         raise InputError(f"image {args.image_id} is not in the ground truth's images")
     result = evaluate(gt, sub, engine=args.engine, readme_rule=args.readme_rule,
-                      progress=StderrProgress("evaluate"), workers=args.workers)
+                      progress=StderrProgress("evaluate"), workers=args.workers, params=params)
     doc = result.records.image(args.image_id).to_json()
     sys.stdout.write(format_records(doc) + "\n")
     return 0

@@ -13,7 +13,7 @@ import sys
 
 from ..annotations import image_name_for_annotation
 from ..atomic import write_json_atomic
-from ..catalog import Catalog, load_catalog
+from ..catalog import Catalog, catalog_from_ground_truth, load_catalog
 from ..convert import list_annotation_files
 from ..errors import InputError
 from ..jsonio import read_json_file
@@ -26,11 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "validate",
         help="check a submission file: every problem, located, with a fix",
         description="Check a submission (JSON list of {image_id, category_id, segmentation, "
-        "score}) against imgCatIds.json and, optionally, the ground truth. Exit 0 when valid "
+        "score}) against imgCatIds.json and, optionally, the ground truth; or, for any COCO "
+        "instance-segmentation set, against its ground truth alone (--gt without --img-cat-ids: "
+        "images, sizes and categories from the ground truth). Exit 0 when valid "
         "(warnings allowed), 1 when it has errors, 2 when the inputs cannot be used.",
     )
     p.add_argument("predictions", metavar="PREDS.json", help="the submission file")
-    p.add_argument("--img-cat-ids", required=True, metavar="FILE", help="the kit's imgCatIds.json")
+    p.add_argument("--img-cat-ids", metavar="FILE",
+                   help="the kit's imgCatIds.json (needed unless --gt is given)")
     p.add_argument(
         "--split",
         choices=("val", "test"),
@@ -38,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the images the submission is for (default: inferred from the ids, and reported)",
     )
     truth = p.add_mutually_exclusive_group()
-    truth.add_argument("--gt", metavar="GT.json", help="ground truth: its images are the expected ones")
+    truth.add_argument("--gt", metavar="GT.json", help="ground truth: its images are the expected ones; "
+                       "without --img-cat-ids also the source of image sizes and category ids")
     truth.add_argument(
         "--ann-dir",
         metavar="DIR",
@@ -100,7 +104,15 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--max-locations must be 0 or more")
     if args.max_size_mb <= 0:
         raise InputError("--max-size-mb must be positive")
-    catalog = load_catalog(args.img_cat_ids)
+    if args.img_cat_ids:
+        catalog = load_catalog(args.img_cat_ids)
+    elif args.gt:
+        # any COCO set: image ids and sizes from its images, category ids from its categories
+        catalog = catalog_from_ground_truth(read_json_file(args.gt), source=args.gt)
+    elif args.ann_dir:
+        raise InputError("--ann-dir needs --img-cat-ids (the kit's imgCatIds.json gives the images their ids)")
+    else:
+        raise InputError("give --img-cat-ids (the kit's imgCatIds.json) or --gt (a COCO ground truth)")
     expected = None
     if args.gt:
         expected = ground_truth_image_ids(args.gt)

@@ -80,7 +80,7 @@ def check_duplicates_and_ties(cols: Columns, out: ProblemCollector) -> dict[str,
             "score-ties",
             f"{tied} predictions ({100 * tied / sel.size:.1f}%) share their score with another "
             f"prediction of the same image and category (e.g. items {a} and {b}, score "
-            f"{cols.score[a]!r}); pycocotools then ranks them by file order, so reordering the "
+            f"{float(cols.score[a])!r}); pycocotools then ranks them by file order, so reordering the "
             "file changes the score",
             b,
             int(cols.image_id[a]),

@@ -99,7 +99,7 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return np.unique(values)
 
 
-def check_categories(cols: Columns, valid_ids: np.ndarray, out: ProblemCollector) -> None:
+def check_categories(cols: Columns, valid_ids: np.ndarray, out: ProblemCollector, places: bool = True) -> None:
     cid = cols.category_id
     ok = cols.category_ok
     if ok.any() and cid[ok].min() >= 0 and cid[ok].max() < (1 << 16) and valid_ids.max() < (1 << 16):
@@ -111,11 +111,16 @@ def check_categories(cols: Columns, valid_ids: np.ndarray, out: ProblemCollector
         known = np.isin(cid, valid_ids)
     bad = np.flatnonzero(ok & ~known)
     lo, hi = int(valid_ids.min()), int(valid_ids.max())
+    if places:
+        what = f"is not a challenge category ({lo}..{hi})"
+    else:
+        what = (f"is not one of the {valid_ids.size} categories of the ground truth ({lo}..{hi}); "
+                "pycocotools never loads such a prediction")
     out.add_many(
         "unknown-category",
         bad,
         lambda i: (
-            f"item {i}: category_id {cols.category_id[i]} is not a challenge category ({lo}..{hi})",
+            f"item {i}: category_id {cols.category_id[i]} {what}",
             int(cols.image_id[i]) if cols.image_ok[i] else None,
             "category_id",
         ),
@@ -165,9 +170,11 @@ def _image(cols: Columns, i: int) -> int | None:
 
 
 def check_per_image(
-    cols: Columns, table: ImageTable, pos: np.ndarray, found: np.ndarray, catalog: Catalog, out: ProblemCollector
+    cols: Columns, table: ImageTable, pos: np.ndarray, found: np.ndarray, catalog: Catalog, out: ProblemCollector,
+    limit: int | None = MAX_PER_IMAGE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """too-many-per-image; returns (image ids covered, sorted, and predictions per image)."""
+    """too-many-per-image (unless ``limit`` is None: not the challenge's data); returns (image ids
+    covered, sorted, and predictions per image)."""
     known = np.bincount(pos[found], minlength=table.ids.size)
     unknown_ids = cols.image_id[cols.image_ok & ~found]
     u_ids, u_counts = np.unique(unknown_ids, return_counts=True)
@@ -175,7 +182,7 @@ def check_per_image(
     per_image = np.concatenate((known[known > 0], u_counts))
     order = np.argsort(covered, kind="stable")
     covered, per_image = covered[order], per_image[order]
-    over = np.flatnonzero(per_image > MAX_PER_IMAGE)
+    over = np.flatnonzero(per_image > MAX_PER_IMAGE) if limit is not None else np.zeros(0, dtype=np.int64)
     if over.size:
         item_index = np.flatnonzero(cols.image_ok)
         ids = cols.image_id[item_index]

@@ -53,8 +53,9 @@ _CODES: tuple[CodeInfo, ...] = (
              "Use the id that imgCatIds.json gives the image's file_name."),
     CodeInfo("wrong-split", _E, "the image is not one of the images being evaluated",
              "Predict only for the images of the split you submit for (or of the ground truth)."),
-    CodeInfo("unknown-category", _E, "category_id is not a challenge category",
-             "Use the challenge's category ids 1..100 (the 'categories' of imgCatIds.json)."),
+    CodeInfo("unknown-category", _E, "category_id is not one of the categories",
+             "Use the challenge's category ids 1..100 (the 'categories' of imgCatIds.json), or for "
+             "another COCO set the ids of its ground truth's 'categories'."),
     CodeInfo("bad-score", _E, "score is not a finite number",
              "Write scores as finite JSON numbers; NaN, Infinity, strings and booleans are not scores."),
     CodeInfo("bad-rle", _E, "the mask is not a valid compressed COCO RLE",

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..catalog import SPLITS, Catalog
+from ..catalog import SPLITS, Catalog, is_places_catalog
 from ..jsonio import paused_gc
 from . import advice, checks
 from .images import decide_expectation, file_number_evidence, image_table
@@ -84,6 +84,7 @@ def validate_submission(
     max_locations: int = DEFAULT_MAX_LOCATIONS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     source_name: str | None = None,
+    places: bool | None = None,
 ) -> ValidationReport:
     """Check a submission (a path, JSON bytes, or already parsed items) against the catalogue.
 
@@ -91,7 +92,16 @@ def validate_submission(
     images it is for; with neither, the split is inferred from the ids and reported in
     ``stats``. ``progress(done, total)`` is called as work proceeds; ``cancel`` is a callable
     or an object with ``is_set()`` (e.g. ``threading.Event``), polled between steps.
+
+    ``places``: apply the challenge's own rules (category ids 1..100 and their look-alikes, at
+    most 255 masks per image). None (default): when the catalogue's categories are the
+    challenge's 100 (imgCatIds.json, or a ground truth converted from the kit). Any other COCO
+    set (e.g. a ground truth's images and categories, ``placeseg validate --gt`` alone) is
+    checked as pycocotools reads it: its own categories, sizes from its images, and no
+    per-image limit (maxDets applies per image and category when scoring).
     """
+    if places is None:
+        places = is_places_catalog(catalog)
     if split is not None and split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     tracker = _Progress(progress, cancel)
@@ -107,7 +117,7 @@ def validate_submission(
         with paused_gc():
             items = _load(source, name, out, stats, tracker, max_bytes)
             if items is not FAILED:
-                _check_items(items, catalog, split, expected_image_ids, out, stats, tracker)
+                _check_items(items, catalog, split, expected_image_ids, out, stats, tracker, places)
             del items
     except ValidationCancelled:
         raise
@@ -159,6 +169,7 @@ def _check_items(
     out: ProblemCollector,
     stats: dict[str, Any],
     tracker: _Progress,
+    places: bool = True,
 ) -> None:
     if not isinstance(items, list):
         out.add("not-a-list", f"the file holds {_kind(items)}, not a list of predictions")
@@ -176,14 +187,16 @@ def _check_items(
     pos, found, _ = checks.check_images(cols, table, catalog, expect, out)
     checks.check_sizes(cols, table, pos, found, out)
     category_ids = np.array(sorted(c.id for c in catalog.categories) or range(1, 101), dtype=np.int64)
-    checks.check_categories(cols, category_ids, out)
+    checks.check_categories(cols, category_ids, out, places)
     tracker.advance(930)
-    covered, per_image = checks.check_per_image(cols, table, pos, found, catalog, out)
+    covered, per_image = checks.check_per_image(cols, table, pos, found, catalog, out,
+                                                checks.MAX_PER_IMAGE if places else None)
     missing = checks.check_missing_images(expect, covered, catalog, out)
     dup_stats = advice.check_duplicates_and_ties(cols, out)
     tracker.advance(970)
     uses_boxes = advice.check_extra_fields(items, cols, mask_ok, area, out)
-    advice.check_category_scheme(cols, catalog, out)
+    if places:  # look-alike numberings of the challenge's 100 categories
+        advice.check_category_scheme(cols, catalog, out)
     if evidence is not None:
         advice.report_file_numbers(evidence, out)
     stats.update(_stats(cols, mask_ok, area, covered, per_image))
@@ -193,6 +206,7 @@ def _check_items(
         expected_images=None if expect.expected is None else int(expect.expected.size),
         missing_images=missing if expect.expected is not None else None,
         uses_bbox_areas=uses_boxes,
+        rules="places" if places else "coco",
         **dup_stats,
     )
 

@@ -215,7 +215,12 @@ def _slow_item(i: int, item: Any, cols: Columns, out: ProblemCollector) -> None:
     if seg is _MISSING:
         out.add("missing-field", f"item {i} has no 'segmentation'", i, image_id, "segmentation")
     elif not isinstance(seg, dict):
-        hint = " (polygons are not accepted: encode the mask as RLE)" if isinstance(seg, list) else ""
+        hint = ""
+        if isinstance(seg, list):
+            hint = (" (polygons: pycocotools' loadRes takes each area with mask.area, which reads only "
+                    "compressed RLE, and fails with a TypeError; only when item 0 has a non-empty bbox "
+                    "does it take areas from the boxes and rasterise polygons at the image's size. "
+                    "Encode the mask as RLE)")
         out.add("bad-type", f"item {i}: segmentation must be an object {{size, counts}}, got {json_kind(seg)}{hint}", i, image_id, "segmentation")
     else:
         _slow_segmentation(i, seg, image_id, cols, out)
