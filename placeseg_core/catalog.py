@@ -159,15 +159,10 @@ def catalog_from_dict(data: Any, source: str = "<memory>") -> Catalog:
 
 
 def is_places_catalog(catalog: Catalog) -> bool:
-    """True when the catalogue's categories are the challenge's 100 (ids 1..100, the kit's names).
+    """True when the catalogue's categories are the challenge's 100 (see is_places_categories)."""
+    from .categories import is_places_categories  # noqa: PLC0415 (data only)
 
-    The challenge's own rules (ids 1..100, at most 255 masks per image) apply to such data only;
-    any other COCO-format set is judged by its own categories, as pycocotools judges it.
-    """
-    from .categories import CATEGORY_NAMES  # noqa: PLC0415 (data only)
-
-    names = {c.id: c.name for c in catalog.categories}
-    return names == {i + 1: n for i, n in enumerate(CATEGORY_NAMES)}
+    return is_places_categories({c.id: c.name for c in catalog.categories})
 
 
 def catalog_from_ground_truth(data: Any, source: str = "<memory>") -> Catalog:

@@ -118,6 +118,15 @@ def category_name(category_id: int) -> str:
     return f"<unknown {category_id}>"
 
 
+def is_places_categories(names: dict[int, str]) -> bool:
+    """True when ``{id: name}`` are exactly the challenge's 100 categories.
+
+    The challenge's own rules (ids 1..100, at most 255 masks per image) apply to such data only;
+    any other COCO-format set is judged by its own categories, as pycocotools judges it.
+    """
+    return names == {i + 1: n for i, n in enumerate(CATEGORY_NAMES)}
+
+
 def default_categories() -> list[dict[str, object]]:
     """The categories list as it appears in imgCatIds.json."""
     return [{"id": i + 1, "name": n} for i, n in enumerate(CATEGORY_NAMES)]
