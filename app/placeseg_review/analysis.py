@@ -73,6 +73,11 @@ class AnalysisController(QObject):
     def can_evaluate(self) -> bool:
         return self.session.dataset is not None and self.session.predictions is not None
 
+    @property
+    def ground_truth(self) -> GroundTruth | None:
+        """The ground truth the last evaluation of the open data set scored against."""
+        return self._gt_cache[1] if self._gt_cache is not None else None
+
     def _on_dataset(self) -> None:
         self._gt_cache = None
         for kind in (VALIDATE, EVALUATE):

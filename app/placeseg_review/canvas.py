@@ -26,6 +26,7 @@ from .render import (
     gt_labels,
     layers_for,
     pick,
+    render_pair,
     render_selection,
 )
 from .session import ReviewSession
@@ -92,6 +93,7 @@ class Canvas(pg.GraphicsView):
         session.imageChanged.connect(self._on_image)
         session.optionsChanged.connect(self._on_options)
         session.selectionChanged.connect(self._on_selection)
+        session.pairChanged.connect(self._on_selection)
 
     # ------------------------------------------------------------------ drawing
     @property
@@ -137,6 +139,13 @@ class Canvas(pg.GraphicsView):
 
     def _on_selection(self, _sel: object) -> None:
         prep = self.image
+        pair = self.session.pair
+        paired = prep is not None and pair is not None and pair.image_id == prep.entry.id
+        for item in self.labels._items:  # names dim with the rest while a pair is drawn
+            item.setOpacity(0.4 if paired else 1.0)
+        if paired:
+            _set_layer(self.highlight_item, render_pair(prep, pair.pred_index, pair.gt_label))
+            return
         _set_layer(self.highlight_item, render_selection(prep, self.session.selection) if prep is not None else None)
 
     def fit(self) -> None:

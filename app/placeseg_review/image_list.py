@@ -59,6 +59,10 @@ class ColumnSource(QObject):
         """The value of column ``column`` (0-based within this source) for an image; None = none."""
         raise NotImplementedError
 
+    def display(self, value: int | float, column: int) -> object:
+        """What the cell shows for a value (sorting uses the value itself)."""
+        return value
+
 
 class ImageTableModel(QAbstractTableModel):
     """One row per image of ``session.dataset`` (in the data set's order)."""
@@ -197,7 +201,7 @@ class ImageTableModel(QAbstractTableModel):
             value = extra[0].value(image_id, extra[1])
             if role == SORT_ROLE:
                 return _UNKNOWN_SORT if value is None else value
-            return "–" if value is None else value
+            return "–" if value is None else extra[0].display(value, extra[1])
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -310,6 +314,18 @@ class ImageListPanel(QWidget):
 
     def remove_columns(self, source: ColumnSource) -> None:
         self.model.remove_columns(source)
+
+    def sort_by(self, source: ColumnSource, column: int, descending: bool = True) -> bool:
+        """Sort the list by one of ``source``'s columns (False when it is not shown)."""
+        first = self.model.first_column_of(source)
+        if first < 0 or not 0 <= column < len(source.headers):
+            return False
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        self.table.sortByColumn(first + column, order)
+        current = self.session.current_id
+        if current is not None:
+            self.show_current(current)
+        return True
 
     def _on_filter(self, image_filter: ImageFilter | None) -> None:
         self.proxy.set_ids(None if image_filter is None else image_filter.ids)

@@ -34,11 +34,14 @@ from .assets import icon
 from .canvas import Canvas
 from .category_panel import CategoryPanel
 from .controller import ReviewController
+from .error_runner import ErrorAnalysisRunner
+from .error_view import ErrorView
 from .evaluation_view import EvaluationView
 from .findings_panel import FindingsPanel
 from .image_list import ImageListPanel
 from .inspector import InspectorPanel
 from .layers_panel import LayersPanel
+from .matches_view import MatchesView
 from .session import ReviewSession
 from .settings import Settings
 from .status_bar import ReviewStatusBar
@@ -60,6 +63,7 @@ class MainWindow(QMainWindow):
         self.session = ReviewSession(self)
         self.controller = ReviewController(self.session, self.settings, self)
         self.analysis = AnalysisController(self.session, self.controller, self)
+        self.errors = ErrorAnalysisRunner(self.session, self.controller, self.analysis, self)
         self.last_error: str | None = None
         self.message_box: QMessageBox | None = None
         self._shut_down = False
@@ -73,6 +77,8 @@ class MainWindow(QMainWindow):
         self.findings = FindingsPanel(self.session)
         self.validation_view = ValidationView(self.session, self.analysis, self.controller)
         self.evaluation_view = EvaluationView(self.session, self.analysis, self.controller)
+        self.matches_view = MatchesView(self.session, self.controller, self.errors)
+        self.error_view = ErrorView(self.session, self.controller, self.errors)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("images", "Images", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("layers", "Layers", self.layers, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -85,6 +91,10 @@ class MainWindow(QMainWindow):
         self._dock("validation", "Validation", self.validation_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("evaluation", "Evaluation", self.evaluation_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["validation"], self.docks["evaluation"])
+        self._dock("matches", "Matches", self.matches_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["evaluation"], self.docks["matches"])
+        self._dock("errors", "Error analysis", self.error_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["matches"], self.docks["errors"])
         for key in ANALYSIS_DOCKS:
             self.docks[key].hide()
         self.resizeDocks([self.docks["images"], self.docks["inspector"]], [370, 440], Qt.Orientation.Horizontal)
@@ -96,7 +106,11 @@ class MainWindow(QMainWindow):
         self.controller.errorRaised.connect(self.show_error)
         self.image_list.imageActivated.connect(self.controller.go_to)
         self.image_list.register_columns(self.evaluation_view.columns)
-        for view in (self.validation_view, self.evaluation_view):
+        self.image_list.register_columns(self.matches_view.columns)
+        self.matches_view.worst.sortRequested.connect(self.image_list.sort_by)
+        self.matches_view.pairs_visible = lambda: self.matches_view.isVisible() or self.error_view.isVisible()
+        self.error_view.visibilityChanged.connect(self.matches_view.update_pair)
+        for view in (self.validation_view, self.evaluation_view, self.matches_view, self.error_view):
             view.errorRaised.connect(self.show_error)
         self.controller.predictionsRejected.connect(lambda _p: self.show_analysis("validation"))
         self.session.validationChanged.connect(
@@ -174,6 +188,13 @@ class MainWindow(QMainWindow):
           tip="Check the open predictions file for every problem (placeseg validate)")
         a("evaluate", "&Evaluate predictions", lambda: self.show_analysis("evaluation", run=True), "Ctrl+E",
           tip="Score the open predictions as the challenge does (placeseg evaluate)")
+        a("matches", "&Matches of this image", lambda: self.show_analysis("matches", run=True), "Ctrl+M",
+          tip="How each prediction and object of this image matched, and why the others did not")
+        a("errors", "Error &analysis", lambda: self.show_analysis("errors", run=True), "Ctrl+Shift+E",
+          tip="What each error type costs (dAP) and the confusion matrix of categories")
+        a("next_worst", "Next &worst image", lambda: self.matches_view.worst.step(1), "W",
+          tip="The next image by the order chosen in the matches view (share of lost AP, false positives…)")
+        a("previous_worst", "Previous worst ima&ge", lambda: self.matches_view.worst.step(-1), "Shift+W")
 
     def _build_menus_and_toolbar(self) -> None:
         act = self.actions_by_name
@@ -199,9 +220,11 @@ class MainWindow(QMainWindow):
         check_menu = bar.addMenu("&Check")
         check_menu.addAction(act["validate"])
         check_menu.addAction(act["evaluate"])
+        check_menu.addAction(act["matches"])
+        check_menu.addAction(act["errors"])
         go_menu = bar.addMenu("&Go")
-        for name in ("first", "previous", "next", "last"):
-            go_menu.addAction(act[name])
+        for name in ("first", "previous", "next", "last", None, "next_worst", "previous_worst"):
+            go_menu.addSeparator() if name is None else go_menu.addAction(act[name])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(act["demo"])
         help_menu.addAction("&About", self._about)
@@ -235,13 +258,19 @@ class MainWindow(QMainWindow):
         VIEWS[name].apply(self)
 
     def show_analysis(self, key: str, run: bool = False) -> None:
-        """Show the validation or evaluation panel; ``run``: (re)start it when possible."""
+        """Show an analysis panel (validation, evaluation, matches, errors); ``run``: (re)start its
+        work when possible (matches / errors: evaluate first if needed; the analysis follows)."""
         self.docks[key].show()
         self.docks[key].raise_()
         if run and key == "validation" and self.analysis.can_validate():
             self.analysis.validate()
         elif run and key == "evaluation" and self.analysis.can_evaluate():
             self.analysis.evaluate()
+        elif run and key in ("matches", "errors"):
+            if self.session.evaluation is None and self.analysis.can_evaluate() and not self.analysis.running("evaluate"):
+                self.analysis.evaluate()  # the error analysis follows it
+            elif self.session.evaluation is not None and not self.errors.current() and not self.errors.running():
+                self.errors.run()
 
     # ------------------------------------------------------------- actions
     def _go(self, image_id: int | None) -> None:

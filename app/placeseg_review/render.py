@@ -14,6 +14,7 @@ from .overlay import (
     category_overlay_colour,
     compose_crops,
     highlight_rgba,
+    inner_boundary,
     instance_overlay_colour,
     lut_rgba,
     outline_lut_from,
@@ -208,6 +209,37 @@ def render_preds(prep: PreparedImage, opts: OverlayOptions) -> PredLayer | None:
 def render_selection(prep: PreparedImage, sel: Selection | None) -> np.ndarray | None:
     mask = selection_mask(prep, sel)
     return None if mask is None else highlight_rgba(mask)
+
+
+PAIR_GT_COLOUR = (0, 230, 255)  # ground truth of a pair: a solid cyan outline
+PAIR_PRED_COLOUR = (255, 190, 0)  # prediction of a pair: an amber fill and outline
+PAIR_DIM_ALPHA = 0.62  # black over everything outside the pair
+
+
+def render_pair(prep: PreparedImage, pred_index: int | None, gt_label: int | None) -> np.ndarray | None:
+    """A prediction and a ground truth drawn as a pair: everything else dimmed, the ground
+    truth's outline (3 px, cyan), the prediction filled (amber, with its outline)."""
+    pred = selection_mask(prep, Selection("pred", pred_index)) if pred_index is not None else None
+    gt = selection_mask(prep, Selection("gt", gt_label)) if gt_label is not None else None
+    if pred is None and gt is None:
+        return None
+    union = np.zeros(prep.shape, dtype=bool)
+    for mask in (pred, gt):
+        if mask is not None:
+            union |= mask
+    rgba = np.zeros((*prep.shape, 4), dtype=np.uint8)
+    rgba[~union, 3] = int(round(PAIR_DIM_ALPHA * 255))
+    if pred is not None:
+        rgba[pred, :3] = PAIR_PRED_COLOUR
+        rgba[pred, 3] = 150
+        edge = thicken(inner_boundary(pred.astype(np.uint8)))
+        rgba[edge, :3] = PAIR_PRED_COLOUR
+        rgba[edge, 3] = 255
+    if gt is not None:
+        edge = thicken(thicken(inner_boundary(gt.astype(np.uint8))))
+        rgba[edge, :3] = PAIR_GT_COLOUR
+        rgba[edge, 3] = 255
+    return rgba
 
 
 def selection_mask(prep: PreparedImage, sel: Selection | None) -> np.ndarray | None:

@@ -17,6 +17,7 @@ from .prepared import PreparedImage
 from .render import OverlayOptions, Selection
 
 if TYPE_CHECKING:
+    from placeseg_core.analysis import ErrorAnalysis
     from placeseg_core.validate import ValidationReport
 
     from .match_status import Evaluation
@@ -28,6 +29,16 @@ class ImageFilter:
 
     ids: frozenset[int]
     label: str  # what the list says it shows, e.g. "images with chair"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A prediction (position in the file) and a ground-truth object (label in the prepared
+    image) of image ``image_id``, drawn together; either may be None (an unmatched one)."""
+
+    image_id: int
+    pred_index: int | None
+    gt_label: int | None
 
 
 class ReviewSession(QObject):
@@ -42,6 +53,8 @@ class ReviewSession(QObject):
     thresholdChanged = Signal(int)  # IoU threshold index the evaluation views show
     focusChanged = Signal(object)  # frozenset[int]: categories chosen in the evaluation view
     imageFilterChanged = Signal(object)  # ImageFilter | None
+    errorAnalysisChanged = Signal(object)  # placeseg_core.analysis.ErrorAnalysis | None (of the evaluation)
+    pairChanged = Signal(object)  # Pair | None: a prediction and its ground truth drawn as a pair
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +69,8 @@ class ReviewSession(QObject):
         self.threshold_index = 0  # IoU 0.50
         self.focus_categories: frozenset[int] = frozenset()
         self.image_filter: ImageFilter | None = None
+        self.error_analysis: ErrorAnalysis | None = None
+        self.pair: Pair | None = None
         self._names: dict[int, str] = _names_of(None)
 
     # ----------------------------------------------------------------- data
@@ -90,6 +105,8 @@ class ReviewSession(QObject):
             self.current_id = image.entry.id
         if not same:
             self.selection = None
+            if self.pair is not None:
+                self.set_pair(None)
         elif self.selection is not None and self.selection.kind == "pred" and image is not None:
             if image.preds is None or self.selection.key not in set(image.preds.indices.tolist()):
                 self.selection = None
@@ -128,8 +145,21 @@ class ReviewSession(QObject):
         self.set_focus(frozenset())
         if self.options.pred_status is not None:
             self.update_options(pred_status=None)
+        if self.error_analysis is not None:
+            self.set_error_analysis(None)
         self.evaluation = evaluation
         self.evaluationChanged.emit(evaluation)
+
+    def set_error_analysis(self, analysis: ErrorAnalysis | None) -> None:
+        """The error analysis of the current evaluation (at one IoU threshold), or none."""
+        self.error_analysis = analysis
+        self.errorAnalysisChanged.emit(analysis)
+
+    def set_pair(self, pair: Pair | None) -> None:
+        """Draw a prediction and a ground-truth object as a pair, everything else dimmed."""
+        if pair != self.pair:
+            self.pair = pair
+            self.pairChanged.emit(pair)
 
     def set_threshold_index(self, index: int) -> None:
         if index != self.threshold_index:
@@ -154,6 +184,7 @@ class ReviewSession(QObject):
             self.set_validation(None)
         if self.evaluation is not None or self.focus_categories:
             self.set_evaluation(None)
+        self.set_pair(None)
         self.set_image_filter(None)
 
     def category_names(self) -> dict[int, str]:

@@ -27,7 +27,7 @@ class ViewSpec:
 
 
 VIEWS: dict[str, ViewSpec] = {}
-ANALYSIS_DOCKS = ("validation", "evaluation")  # bottom panels, hidden in the plain viewer
+ANALYSIS_DOCKS = ("validation", "evaluation", "matches", "errors")  # bottom panels, hidden in the plain viewer
 
 
 def register_view(spec: ViewSpec) -> None:
@@ -156,3 +156,73 @@ register_view(ViewSpec("validation", "Validation", "the validator's report on th
                        _apply_validation, _stage_validation, _validation_ready))
 register_view(ViewSpec("evaluation", "Evaluation", "the official score: summary, per category, PR curves",
                        _apply_evaluation, _stage_evaluation, _evaluation_ready))
+
+
+# ------------------------------------------------------------------------------ matches
+
+
+def _apply_matches(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("matches", run=True)
+    window.analysis.auto_evaluate = True
+    for key in ("inspector", "categories", "findings"):  # the matches tables say what the inspector says
+        window.docks[key].hide()
+    window.resizeDocks([window.docks["matches"]], [int(window.height() * 0.42)], _vertical())
+    window.resizeDocks([window.docks["images"]], [620], _horizontal())  # room for the error columns
+
+
+def _matches_ready(window: MainWindow) -> bool:
+    return window.session.evaluation is not None and window.errors.current() and not window.errors.running()
+
+
+def _stage_matches(window: MainWindow) -> None:
+    """Show the image that loses the most AP and select a localisation or classification error
+    in it (the one on the largest object), so its pair is drawn."""
+    a = window.session.error_analysis
+    if a is None:
+        return
+    window.matches_view.worst_key.setCurrentIndex(0)  # share of lost AP (sorts the list by it)
+    window.matches_view.worst.sort_list()
+    target = window.matches_view.worst.step(1)
+    if target is None:
+        return
+    errors = [p for p in a.explain_image(target).predictions
+              if p.kind in ("localisation", "classification") and p.target_row is not None]
+    if errors:  # the one whose object is largest: its pair reads best on the whole image
+        chosen = max(errors, key=lambda p: a.records.gt_areas[p.target_row])
+        window.controller.go_to_and_select(target, _selection("pred", chosen.index))
+
+
+register_view(ViewSpec("matches", "Matches", "one image's predictions and ground truth, how each matched and why",
+                       _apply_matches, _stage_matches, _matches_ready))
+
+
+# ------------------------------------------------------------------------------ error analysis
+
+
+def _apply_errors(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("errors", run=True)
+    window.analysis.auto_evaluate = True
+    window.resizeDocks([window.docks["errors"]], [int(window.height() * 0.5)], _vertical())
+
+
+def _stage_errors(window: MainWindow) -> None:
+    """List the largest confusion between two categories (off the diagonal), as a click does."""
+    conf = window.error_view.confusion
+    m = conf.model.matrix
+    if m is None:
+        return
+    counts = m.counts[:-1, :-1].copy()
+    counts[range(len(counts)), range(len(counts))] = 0
+    r, c = divmod(int(counts.argmax()), counts.shape[1])
+    index = conf.model.index_of(r, c)
+    if index.isValid():
+        conf.table.setCurrentIndex(index)
+        conf.show_cell(index)
+
+
+register_view(ViewSpec("errors", "Error analysis", "what each error type costs (dAP) and the confusion matrix",
+                       _apply_errors, _stage_errors, _matches_ready))
