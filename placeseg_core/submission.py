@@ -69,6 +69,21 @@ def first_item_uses_bbox(first: Any) -> bool:
     return isinstance(first, dict) and "bbox" in first and first["bbox"] != []
 
 
+def _is_finite_number(value: Any) -> bool:
+    """A JSON number a float64 column can hold (not a bool, NaN, ±inf or an int beyond ±1.8e308)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -107,8 +122,8 @@ def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
                 f"{where}, field category_id: expected an integer, got {item['category_id']!r}"
             )
         score = item["score"]
-        if not isinstance(score, (int, float)) or isinstance(score, bool) or not math.isfinite(score):
-            raise SubmissionError(f"{where}, field score: expected a finite number, got {score!r}")
+        if not _is_finite_number(score):
+            raise SubmissionError(f"{where}, field score: expected a finite number, got {_short(score)}")
         seg = item["segmentation"]
         if not isinstance(seg, dict) or "counts" not in seg or "size" not in seg:
             raise SubmissionError(f"{where}, field segmentation: expected an RLE {{'size', 'counts'}}")

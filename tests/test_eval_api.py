@@ -259,3 +259,25 @@ def test_null_bbox_on_first_item_switches_pycocotools_to_boxes_and_we_refuse_it(
         evaluate(gt, path)
     path.write_text(json.dumps([{**item, "bbox": []}]))
     assert evaluate(gt, path).mean_ap == pytest.approx(1.0)
+
+
+def test_score_beyond_float_range_is_a_located_input_error(tmp_path):
+    import json
+
+    import numpy as np
+    import pytest
+
+    from placeseg_core import rle
+    from placeseg_core.errors import InputError
+    from placeseg_core.evaluation import evaluate
+
+    m = np.zeros((8, 8), np.uint8)
+    m[2:5, 2:5] = 1
+    gt = {"images": [{"id": 1, "width": 8, "height": 8}], "categories": [{"id": 1, "name": "a"}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle.encode(m),
+                           "area": 9, "iscrowd": 0}]}
+    path = tmp_path / "p.json"
+    path.write_text('[{"image_id": 1, "category_id": 1, "score": 1' + "0" * 400
+                    + ', "segmentation": ' + json.dumps(rle.encode(m)) + "}]")
+    with pytest.raises(InputError, match=r"item 0, field score: expected a finite number, got 1000"):
+        evaluate(gt, path)

@@ -249,7 +249,7 @@ def build_ground_truth(ds: ReviewDataset, preds: PredictionIndex | None, task: T
 
 def _evaluate(task: Task, ds: ReviewDataset, preds: PredictionIndex,
               cached: tuple[tuple[int, str], GroundTruth] | None) -> tuple[Evaluation, tuple[tuple[int, str], GroundTruth]]:
-    from placeseg_core.cli.cmd_evaluate import notes  # noqa: PLC0415 (the CLI's quirk notes, same words)
+    from placeseg_core.evaluation.notes import quirk_notes as notes  # noqa: PLC0415
 
     try:
         gt_entry = cached

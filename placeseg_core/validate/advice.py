@@ -90,7 +90,11 @@ def check_duplicates_and_ties(cols: Columns, out: ProblemCollector) -> dict[str,
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return True  # math.isfinite() raises OverflowError on ints beyond float range
+    return isinstance(v, float) and math.isfinite(v)
 
 
 def _range_membership(area: np.ndarray) -> np.ndarray:
