@@ -6,6 +6,7 @@ import gc
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,14 +60,18 @@ def loads(text: str) -> Any:
     """``json.loads`` with the collector paused, in pieces for a large top-level list.
 
     One ``json.loads`` of a 50 MB submission holds the GIL for half a second, which freezes a
-    GUI whose worker thread is parsing. A large list is therefore parsed in pieces of about
+    GUI whose worker thread is parsing. In a worker thread, a large list is therefore parsed in
+    pieces of about
     1 MB, cut only between two items (``}, {``), so other threads run between pieces. A cut
     that falls inside a string or a nested value leaves a piece with an open string or
     bracket, which cannot parse; any failure falls back to one ``json.loads`` of the whole
     text, so results and error positions are exactly ``json.loads``'.
     """
     with paused_gc():
-        if len(text) > 2 * _PIECE_CHARS and text.lstrip().startswith("["):
+        # Only a worker thread needs to share the GIL; the main thread (the CLI) parses in one
+        # call, which is about 10% faster (no piece copies).
+        in_worker = threading.current_thread() is not threading.main_thread()
+        if in_worker and len(text) > 2 * _PIECE_CHARS and text.lstrip().startswith("["):
             items = _loads_list_in_pieces(text)
             if items is not None:
                 return items

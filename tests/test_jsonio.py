@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +24,11 @@ def test_large_list_in_pieces_equals_json_loads():
     pieces = jsonio._loads_list_in_pieces(text)
     assert pieces is not None  # the piecewise path really ran
     assert pieces == json.loads(text) == jsonio.loads(text)
+    in_thread: list = []
+    worker = threading.Thread(target=lambda: in_thread.append(jsonio.loads(text)))  # pieces there
+    worker.start()
+    worker.join()
+    assert in_thread == [pieces]
 
 
 def test_cut_inside_a_string_falls_back_to_one_parse():
