@@ -255,3 +255,18 @@ def test_screenshot_mode_writes_a_big_png(tmp_path: Path, isolated_user_state: P
     assert bad.returncode == 2 and "no such file or folder" in bad.stderr
 
 
+
+
+def test_without_a_display_the_app_says_what_to_do(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PLACESEG_REVIEW_CACHE"] = str(tmp_path / "cache")
+    proc = subprocess.run([sys.executable, "-m", "placeseg_review.main", "--demo"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "no display" in proc.stderr and "--screenshot" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "cache").exists()  # no demo built for a window that cannot open

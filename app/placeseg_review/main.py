@@ -67,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux")
     if (args.screenshot or args.quit_after_first_image) and headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif headless and not os.environ.get("QT_QPA_PLATFORM"):
+        # Qt would abort with a page about platform plugins; say what to do instead.
+        print("placeseg-review: error: no display (DISPLAY and WAYLAND_DISPLAY are unset); run it on "
+              "a desktop, under 'xvfb-run placeseg-review ...', or render a view with --screenshot OUT.png",
+              file=sys.stderr)
+        return 2
 
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
