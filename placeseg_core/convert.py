@@ -47,7 +47,13 @@ def list_annotation_files(ann_dir: str | os.PathLike[str]) -> list[str]:
         raise InputError(f"{folder}: annotation folder not found")
     if not os.path.isdir(folder):
         raise InputError(f"{folder}: not a folder (expected annotations_instance/<split>)")
-    return sorted(glob.glob(os.path.join(glob.escape(folder), "*.png")))
+    files = sorted(glob.glob(os.path.join(glob.escape(folder), "*.png")))
+    if not files:
+        jpgs = len(glob.glob(os.path.join(glob.escape(folder), "*.jpg")))
+        hint = (f"; it holds {jpgs} .jpg files: is this the images folder? The annotations are in "
+                "annotations_instance/<split>") if jpgs else ""
+        raise InputError(f"{folder}: no annotation PNGs (*.png) in this folder{hint}")
+    return files
 
 
 def _decode_for_conversion(args: tuple[str, int, int]) -> _FileResult:

@@ -89,9 +89,18 @@ def build_demo(
     _check_target(base)
     image_dir = base / "images" / "validation"
     ann_dir = base / "annotations_instance" / "validation"
-    image_dir.mkdir(parents=True, exist_ok=True)
-    ann_dir.mkdir(parents=True, exist_ok=True)
-    (base / MARKER).write_text("made by placeseg demo; safe to delete\n")
+    if seed < 0:
+        raise InputError(f"seed must be 0 or more, got {seed}")
+    try:
+        image_dir.mkdir(parents=True, exist_ok=True)
+        ann_dir.mkdir(parents=True, exist_ok=True)
+        (base / MARKER).write_text("made by placeseg demo; safe to delete\n")
+    except OSError as exc:
+        raise InputError(f"{base}: cannot write the demo here ({exc.strerror or exc})") from None
+    # A rebuild replaces the whole set: files of a larger earlier build must not linger (a
+    # stale PNG would name an image the new imgCatIds.json does not list).
+    for stale in [*image_dir.glob("ADE_val_*.jpg"), *ann_dir.glob("ADE_val_*.png")]:
+        stale.unlink()
     records = []
     predictions = []
     n_instances = 0

@@ -132,8 +132,15 @@ def parse_json_bytes(raw: bytes, source: str = "<memory>") -> Any:
             f"{source}: the file is empty",
             JsonSyntaxProblem("the file is empty", 1, 1, 0),
         )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        # json.load (and so pycocotools, and the official evaluation) refuses a BOM: so do we.
+        raise JsonFileError(
+            f"{source}: starts with a UTF-8 byte-order mark, which json.load (and so the official "
+            "evaluation) rejects; save the file without BOM",
+            JsonSyntaxProblem("UTF-8 byte-order mark", 1, 1, 0),
+        )
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise JsonFileError(
             f"{source}: not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})",

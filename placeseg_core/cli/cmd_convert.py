@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from typing import TextIO
 
 from ..annotations import Finding
+from ..atomic import check_output_path
 from ..catalog import load_catalog
 from ..convert import convert_annotations, write_ground_truth
 from .progress import StderrProgress
@@ -55,6 +56,7 @@ def summarize_findings(findings: list[Finding], stream: TextIO | None = None) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_path(args.output, [args.img_cat_ids])
     catalog = load_catalog(args.img_cat_ids)
     if args.workers is not None and args.workers < 1:
         print("placeseg convert: error: --workers must be at least 1", file=sys.stderr)

@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.seed < 0:
+        print("placeseg demo: error: --seed must be 0 or more", file=sys.stderr)
+        return 2
     if args.images < 1 or args.images > 2000:
         print("placeseg demo: error: --images must be between 1 and 2000", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..atomic import write_json_atomic
+from ..atomic import check_output_path, write_json_atomic
 from ..errors import InputError
 from ..evaluation import (
     CHALLENGE_MAX_DETS,
@@ -23,6 +23,7 @@ from ..evaluation import (
     load_submission_fast,
 )
 from ..evaluation.notes import quirk_notes as notes
+from ..evaluation.notes import size_notes
 from ..evaluation.prepare import check_images
 from ..jsonio import JsonFileError
 from ..submission import Submission, SubmissionError
@@ -108,26 +109,24 @@ def load_inputs(args: argparse.Namespace) -> tuple[GroundTruth, Submission] | in
     except JsonFileError:
         raise  # missing / unreadable / not JSON: one line, exit 2
     except (SubmissionError, InputError) as exc:
-        return explain_unscorable(args.preds, gt, exc)
+        return explain_unscorable(args.preds, gt, exc, getattr(args, "command", "evaluate"))
     return gt, sub
 
 
-def explain_unscorable(path: str, gt: GroundTruth, exc: Exception) -> int:
+def explain_unscorable(path: str, gt: GroundTruth, exc: Exception, command: str = "evaluate") -> int:
     """Print the validator's findings for a submission that cannot be scored; exit code 1."""
     text = None
-    try:
-        from ..catalog import catalog_from_ground_truth  # noqa: PLC0415
-        from ..validate import render_text, validate_submission  # noqa: PLC0415
+    from ..catalog import catalog_from_ground_truth  # noqa: PLC0415
+    from ..validate import render_text, validate_submission  # noqa: PLC0415
 
+    try:
         catalog = catalog_from_ground_truth(gt.dataset, source=gt.source)
         report = validate_submission(path, catalog, expected_image_ids=gt.image_ids.tolist())
         if not report.valid:
             text = render_text(report)
-    except ImportError:
-        text = None
     except InputError:
         text = None  # a ground truth without file names or sizes: no catalogue for the validator
-    print(f"placeseg: error: the submission cannot be scored: {exc}", file=sys.stderr)
+    print(f"placeseg {command}: error: the submission cannot be scored: {exc}", file=sys.stderr)
     if text:
         sys.stderr.write(text)
     return 1
@@ -158,6 +157,8 @@ def category_table(result: EvaluationResult) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     params = eval_params(args)
+    if args.json:
+        check_output_path(args.json, [args.preds, args.gt, args.img_cat_ids])
     loaded = load_inputs(args)
     if isinstance(loaded, int):
         return loaded
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     print("", file=out)
     for line in category_table(result):
         print(line, file=out)
-    extra = notes(result)
+    extra = notes(result) + size_notes(gt, sub)
     if extra:
         print("", file=out)
         for line in extra:

@@ -12,7 +12,7 @@ import json
 import sys
 
 from ..annotations import image_name_for_annotation
-from ..atomic import write_json_atomic
+from ..atomic import check_output_path, write_json_atomic
 from ..catalog import Catalog, catalog_from_ground_truth, load_catalog
 from ..convert import list_annotation_files
 from ..errors import InputError
@@ -94,8 +94,6 @@ def annotation_image_ids(ann_dir: str, catalog: Catalog) -> list[int]:
         if record is None:
             raise InputError(f"{path}: its image {image_name} is not in {catalog.source}")
         ids.append(record.id)
-    if not ids:
-        raise InputError(f"{ann_dir}: no annotation PNGs in this folder")
     return ids
 
 
@@ -104,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--max-locations must be 0 or more")
     if args.max_size_mb <= 0:
         raise InputError("--max-size-mb must be positive")
+    if args.report:
+        check_output_path(args.report, [args.predictions, args.img_cat_ids, args.gt])
     if args.img_cat_ids:
         catalog = load_catalog(args.img_cat_ids)
     elif args.gt:
@@ -113,9 +113,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--ann-dir needs --img-cat-ids (the kit's imgCatIds.json gives the images their ids)")
     else:
         raise InputError("give --img-cat-ids (the kit's imgCatIds.json) or --gt (a COCO ground truth)")
+    if not catalog.images:
+        raise InputError(f"{catalog.source}: lists no images, so there is nothing to check against")
     expected = None
     if args.gt:
         expected = ground_truth_image_ids(args.gt)
+        if not expected:
+            raise InputError(f"{args.gt}: lists no images, so there is nothing to check against")
     elif args.ann_dir:
         expected = annotation_image_ids(args.ann_dir, catalog)
     report = validate_submission(

@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"placeseg {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file system failure the command did not foresee: still one line
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"placeseg {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"placeseg {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -85,7 +85,16 @@ def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
     for key in ("images", "categories"):
         if not isinstance(data.get(key), list):
             raise InputError(f"{source}: missing or malformed field '{key}' (a list)")
-    annotations = data.get("annotations", [])
+    if "annotations" not in data:
+        # pycocotools would score it (every number undefined); it is always a mix-up, say so.
+        raise InputError(
+            f"{source}: has no 'annotations', so it is not a ground truth (imgCatIds.json, the "
+            "image catalogue, looks like this); use --ann-dir annotations_instance/<split> with "
+            "--img-cat-ids, or make one with 'placeseg convert'"
+        )
+    if not data["images"]:
+        raise InputError(f"{source}: lists no images, so there is nothing to score against")
+    annotations = data["annotations"]
     if not isinstance(annotations, list):
         raise InputError(f"{source}: field 'annotations' must be a list")
     images: dict[int, dict[str, Any]] = {}

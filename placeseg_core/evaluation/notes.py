@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..categories import is_places_categories
+from ..submission import Submission
+from .groundtruth import GroundTruth
 from .results import (
     VARIANT_ALL_PREDICTIONS,
     VARIANT_ID0_COUNTED,
@@ -73,3 +77,30 @@ def quirk_notes(result: EvaluationResult) -> list[str]:
         out.append("note: the ground truth has an annotation with id 0, but no prediction matched "
                    "it, so the quirk did not change the score.")
     return out
+
+
+def size_notes(gt: GroundTruth, sub: Submission) -> list[str]:
+    """Predictions whose mask size is not their image's: pycocotools scores them without a word
+    (their IoUs are meaningless); the validator calls them errors, so the score says so too."""
+    sizes = {int(im["id"]): (im.get("height"), im.get("width")) for im in gt.dataset.get("images", [])
+             if isinstance(im, dict) and "id" in im}
+    if not sizes or len(sub) == 0:
+        return []
+    ids = np.fromiter(sizes, dtype=np.int64, count=len(sizes))
+    hw = np.array([[h if isinstance(h, int) else -1, w if isinstance(w, int) else -1] for h, w in sizes.values()],
+                  dtype=np.int64)
+    order = np.argsort(ids)
+    ids, hw = ids[order], hw[order]
+    got = np.array([r["size"] for r in sub.rles], dtype=np.int64).reshape(-1, 2)
+    pos = np.minimum(np.searchsorted(ids, sub.image_ids), len(ids) - 1)
+    known = (ids[pos] == sub.image_ids) & (hw[pos, 0] >= 0)
+    wrong = np.flatnonzero(known & np.any(got != hw[pos], axis=1))
+    if wrong.size == 0:
+        return []
+    i = int(wrong[0])
+    swapped = int(np.sum(np.all(got[wrong] == hw[pos[wrong]][:, ::-1], axis=1)))
+    detail = f", {swapped} of them with height and width swapped" if swapped else ""
+    return [f"warning: {wrong.size} prediction(s) have a mask size other than their image's{detail} "
+            f"(e.g. item {i}: {got[i].tolist()} for image {int(sub.image_ids[i])} of "
+            f"{hw[pos[i]].tolist()}); pycocotools scores them anyway, with meaningless IoUs; "
+            "'placeseg validate' lists them"]

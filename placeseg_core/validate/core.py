@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..catalog import SPLITS, Catalog, is_places_catalog
+from ..errors import InputError
 from ..jsonio import paused_gc
 from . import advice, checks
 from .images import decide_expectation, file_number_evidence, image_table
@@ -100,6 +101,8 @@ def validate_submission(
     checked as pycocotools reads it: its own categories, sizes from its images, and no
     per-image limit (maxDets applies per image and category when scoring).
     """
+    if not catalog.images:  # an input problem, not the submission's: nothing to check against
+        raise InputError(f"{catalog.source}: lists no images, so there is nothing to check against")
     if places is None:
         places = is_places_catalog(catalog)
     if split is not None and split not in SPLITS:
