@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..submission import Submission
-from .accumulate import Accumulated, accumulate, lane_flags, ranked_order
+from .accumulate import Accumulated, accumulate, lane_flags, ranked_order_in_group_order
 from .control import Control
 from .groundtruth import GroundTruth
 from .matching import MatchOutput
@@ -142,7 +142,7 @@ def _score_plan(gt: GroundTruth, sub: Submission, params: EvalParams, plan: Plan
     official_area = mask_area[scored] if box_area is None else box_area[scored]
     outside = outside_ranges(official_area, params)
     columns = (plan.cat_idx[scored], plan.img_idx[scored], plan.rank[scored], sub.scores[scored])
-    order = ranked_order(*columns)
+    order = ranked_order_in_group_order(columns[0], columns[3])  # columns are in plan.scored order
 
     def run(flags_outside: np.ndarray, count_id_zero: bool, base: Accumulated | None = None,
             categories: np.ndarray | None = None) -> Accumulated:

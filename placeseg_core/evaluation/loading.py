@@ -9,6 +9,7 @@ else (the parsed objects hold no cycles).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -31,11 +32,42 @@ def _types(values: list[Any]) -> set[type]:
     return set(map(type, values))
 
 
+@dataclass
+class Columns:
+    """What the bulk path extracts from a list of items (also shipped by the split loader)."""
+
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    scores: np.ndarray
+    segs: list[Any]  # the items' segmentation dicts, as parsed
+    counts: list[str]
+    sizes: list[Any]  # each a list of two non-negative ints
+    bboxes: np.ndarray | None
+    extra: set[str]
+
+
 def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = None) -> Submission | None:
     """Columns without a per-item Python loop of checks; None when anything looks unusual.
 
     ``first_has_bbox``: whether the file's first item has a bbox, when ``items`` is a later
     part of the file (pycocotools decides box areas from the first item).
+    """
+    if not items:
+        return None
+    use_bbox = first_item_uses_bbox(items[0]) if first_has_bbox is None else first_has_bbox
+    cols = extract_columns(items, "required" if use_bbox else "no")
+    if cols is None:
+        return None
+    # The segmentation dicts are used as they are: pycocotools reads only 'size' and 'counts'.
+    return Submission(cols.image_ids, cols.category_ids, cols.scores, cols.segs, cols.bboxes, source, cols.extra)
+
+
+def extract_columns(items: list[Any], bbox: str) -> Columns | None:
+    """The bulk path's columns and checks; None when anything looks unusual.
+
+    ``bbox``: "required" (None unless every item has a usable box), "no" (boxes not read) or
+    "if_usable" (box column when every item has a usable one, else no box column: the split
+    loader's helper does not know the file's first item).
     """
     if not items or _types(items) != {dict}:
         return None
@@ -70,24 +102,29 @@ def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = No
         return None
     # Same rule as the shared loader (and pycocotools' loadRes): the first item decides.
     bboxes = None
-    if (first_item_uses_bbox(items[0]) if first_has_bbox is None else first_has_bbox):
-        try:
-            boxes = list(map(itemgetter("bbox"), items))
-        except KeyError:
-            return None
-        if _types(boxes) != {list} or set(map(len, boxes)) != {4}:
-            return None
-        try:
-            bboxes = np.array(boxes, dtype=np.float64)
-        except (TypeError, ValueError):
+    if bbox != "no":
+        bboxes = _bbox_column(items)
+        if bboxes is None and bbox == "required":
             return None
     extra: set[str] = set()
     if max(lengths) > 4:
         for it in items:
             if len(it) > 4:
                 extra.update(k for k in it if k not in _FIELDS)
-    # The segmentation dicts are used as they are: pycocotools reads only 'size' and 'counts'.
-    return Submission(img, cat, sc, segs, bboxes, source, extra)
+    return Columns(img, cat, sc, segs, counts, sizes, bboxes, extra)
+
+
+def _bbox_column(items: list[Any]) -> np.ndarray | None:
+    try:
+        boxes = list(map(itemgetter("bbox"), items))
+    except KeyError:
+        return None
+    if _types(boxes) != {list} or set(map(len, boxes)) != {4}:
+        return None
+    try:
+        return np.array(boxes, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
 
 
 def submission_from_parsed(items: Any, source: str = "<memory>") -> Submission:
