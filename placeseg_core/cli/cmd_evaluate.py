@@ -25,6 +25,7 @@ from ..evaluation import (
 from ..evaluation.notes import quirk_notes as notes
 from ..evaluation.notes import size_notes
 from ..evaluation.prepare import check_images
+from ..evaluation.split_load import finish_split_load, start_split_load
 from ..jsonio import JsonFileError
 from ..submission import Submission, SubmissionError
 from .progress import StderrProgress
@@ -101,10 +102,18 @@ def load_inputs(args: argparse.Namespace) -> tuple[GroundTruth, Submission] | in
         if not args.img_cat_ids:
             raise InputError("--ann-dir needs --img-cat-ids (the kit's imgCatIds.json)")
         gt = ground_truth_from_ann_dir(args.ann_dir, args.img_cat_ids, progress=StderrProgress("convert"))
+        split = None
     else:
-        gt = load_ground_truth(args.gt)
+        # a forked helper parses the submission's tail while we load the ground truth
+        split = start_split_load(args.preds, getattr(args, "workers", None))
+        try:
+            gt = load_ground_truth(args.gt)
+        except BaseException:
+            if split is not None:
+                split.abandon()
+            raise
     try:
-        sub = load_submission_fast(args.preds)
+        sub = finish_split_load(split) if split is not None else load_submission_fast(args.preds)
         check_images(gt, sub)
     except JsonFileError:
         raise  # missing / unreadable / not JSON: one line, exit 2
