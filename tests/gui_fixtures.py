@@ -3,6 +3,7 @@ user's settings or cache. Import the fixtures a test file uses from this module.
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,8 @@ def window(qtbot: object, settings_path: Path) -> object:
     assert win.shutdown(), "a worker thread was still running at shutdown"
     assert win.controller.io_pool.active_thread_count() == 0
     assert win.controller.job_pool.active_thread_count() == 0
+    win.close()
+    gc.collect()  # the window's reference cycles go now, on the GUI thread, with no worker running
 
 
 def wait_settled(qtbot: object, window: object, timeout: int = 20000) -> None:

@@ -64,11 +64,11 @@ def _check_tables_equal_the_engine(window, image_id: int) -> None:
         core = rec.ground_truth(why.row)
         by = core.matched_pred[t]
         cells = _cells(gm, r)
-        assert cells[:4] == [core.id, names[core.category_id], f"{core.area:,.0f}", "" if by is None else by]
-        assert cells[5] == ("matched" if by is not None else "missed")
+        assert [cells[0], *cells[2:5]] == [core.id, names[core.category_id], f"{core.area:,.0f}", "" if by is None else by]
+        assert cells[6] == ("matched" if by is not None else "missed")
         assert gm.index(r, 0).data(Qt.ItemDataRole.ToolTipRole) == why.text
         if why.kind in ("missed", "claimed"):
-            assert cells[6] and cells[6] in why.text
+            assert cells[7] and cells[7] in why.text
 
 
 def test_each_error_type_and_the_tables_equal_the_engine(qtbot, window, error_set):
@@ -85,9 +85,9 @@ def test_each_error_type_and_the_tables_equal_the_engine(qtbot, window, error_se
         assert a.explain_prediction(index).kind == kind
     assert a.counts == {"classification": 1, "localisation": 1, "both": 1, "duplicate": 1, "background": 1,
                         "missed": 2, "id0_quirk": 0, "true_positives": 2}
-    gt_status = [view.gt_model.index(r, 5).data() for r in range(view.gt_model.rowCount())]
+    gt_status = [view.gt_model.index(r, 6).data() for r in range(view.gt_model.rowCount())]
     assert gt_status == ["missed", "matched", "missed", "missed", "missed"]
-    assert "no scored prediction overlaps it" in view.gt_model.index(3, 6).data()  # the lamp
+    assert "no scored prediction overlaps it" in view.gt_model.index(3, 7).data()  # the lamp
     _check_tables_equal_the_engine(window, error_set.ids[0])
     assert "1 TP" in view.headline.text() and "5 FP" in view.headline.text() and "4 missed" in view.headline.text()
 
@@ -218,6 +218,7 @@ def test_coco_ground_truth_rows_map_to_their_objects_by_id(qtbot, window, tmp_pa
     label_of = {i.instance_id: i.label for i in s.image.gt.instances}
     assert label_of == {9: 1, 5: 2}
     assert [view.gt_model.index(r, 0).data() for r in range(view.gt_model.rowCount())] == [9, 5]
+    assert [view.gt_model.index(r, 1).data() for r in range(view.gt_model.rowCount())] == [9, 5]  # COCO: Inst = GT id
     view.gt_table.setCurrentIndex(view.gt_model.index(1, 0))  # GT 5, the chair, matched by p0
     assert s.selection == Selection("gt", label_of[5]) and s.pair == Pair(3, 0, label_of[5])
     assert view.select_prediction(1)  # the loose person: drawn with GT 9

@@ -197,6 +197,9 @@ class ConfusionView(QWidget):
         self.cell_title.setWordWrap(True)
         self.cell_list = QListWidget()
         self.cell_list.setToolTip("Double-click: show the image and select it")
+        self.cell_list.setWordWrap(True)  # two short lines per item; a narrow panel wraps them further
+        self.cell_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.cell_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.cell_list.itemActivated.connect(lambda item: self.itemActivated.emit(item.data(ITEM_ROLE)))
         top = QHBoxLayout()
         top.addWidget(QLabel("<b>Confusion matrix</b> · rows: ground truth · columns: predicted · IoU"))
@@ -256,7 +259,8 @@ class ConfusionView(QWidget):
         if c == len(m.category_ids):
             for g in gt_rows[:LIST_LIMIT].tolist():
                 image = int(rec.gt_image_ids[g])
-                text = f"GT {int(rec.gt_ids[g])} · {self._name(rec.gt_category_ids[g])} · image {image} · {rec.gt_areas[g]:,.0f} px"
+                text = (f"GT id {int(rec.gt_ids[g])} · {self._name(rec.gt_category_ids[g])} · image {image}\n"
+                        f"    {rec.gt_areas[g]:,.0f} px")
                 items.append(("gt", g, image))
                 self._add(text, items[-1])
             what = f"{len(gt_rows)} missed {self.model.label(r, True)} object(s)"
@@ -265,7 +269,8 @@ class ConfusionView(QWidget):
                 image = int(rec.image_ids[i])
                 text = f"#{i} · {self._name(rec.category_ids[i])} {rec.scores[i]:.3f} · image {image}"
                 if g >= 0:
-                    text += f" · GT {int(rec.gt_ids[g])} {self._name(rec.gt_category_ids[g])}, IoU {a.overlaps.pair(i, g, image):.2f}"
+                    text += (f"\n    over GT id {int(rec.gt_ids[g])} {self._name(rec.gt_category_ids[g])}, "
+                             f"IoU {a.overlaps.pair(i, g, image):.2f}")
                 items.append(("pred", i, image))
                 self._add(text, items[-1])
             what = f"{len(preds)} prediction(s): {self.model.tooltip(index).split(': ', 1)[0]}"
@@ -276,6 +281,7 @@ class ConfusionView(QWidget):
     def _add(self, text: str, data: tuple[str, int, int]) -> None:
         item = QListWidgetItem(text)
         item.setData(ITEM_ROLE, data)
+        item.setToolTip(" ".join(text.split()) + "\nDouble-click: show the image and select it")
         self.cell_list.addItem(item)
 
     def _name(self, cid: object) -> str:

@@ -51,6 +51,7 @@ class ReviewController(QObject):
     jobChanged = Signal()  # a job started, progressed or ended (see ``jobs``)
     message = Signal(str)  # a status-bar message
     predictionsRejected = Signal(object)  # Path of a predictions file that could not be loaded
+    imageMissing = Signal(int, int)  # an image id asked for (command line) that the data set lacks, the one shown
 
     def __init__(self, session: ReviewSession, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +175,9 @@ class ReviewController(QObject):
         wanted = image_id if image_id is not None else self.settings.last_image(ds.source)
         if wanted is None or wanted not in ds.index_of:
             wanted = self.navigator(None, 0) if self.navigator else ds.entries[0].id
+            if image_id is not None and wanted is not None:
+                self.message.emit(f"Image {image_id} is not in this data set; showing image {wanted}")
+                self.imageMissing.emit(image_id, wanted)
         if wanted is not None:
             self.go_to(wanted)
         if predictions is None and ds.kind == "layout" and (ds.source / "predictions.json").is_file():

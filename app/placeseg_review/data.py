@@ -245,6 +245,7 @@ class PredictionIndex:
     category_counts: np.ndarray  # predictions per category id over the images of the data set
     unknown_images: int  # predictions naming an image that is not in the data set
     path: Path | None = None
+    size_mismatch: dict[int, int] = field(default_factory=dict)  # image id -> RLEs not of the image's size
 
     def for_image(self, image_id: int) -> np.ndarray:
         return self.by_image.get(image_id, _EMPTY)
@@ -282,12 +283,26 @@ def load_predictions(path: str | os.PathLike[str], dataset: ReviewDataset | None
     sub = load_submission(p)
     ids = set(dataset.index_of) if dataset is not None else None
     index = index_predictions(sub, ids, p)
+    if dataset is not None:
+        index.size_mismatch = count_size_mismatches(index, dataset)
     if ids is not None and index.unknown_images == len(sub):
         raise SubmissionError(
             f"{p}: none of its {len(sub)} predictions names an image of the open data set "
             f"({dataset.name if dataset else ''}); image_id is the id in imgCatIds.json"
         )
     return index
+
+
+def count_size_mismatches(index: PredictionIndex, dataset: ReviewDataset) -> dict[int, int]:
+    """Per image, the predictions whose RLE size is not the image's (the viewer cannot draw them)."""
+    rles = index.submission.rles
+    out: dict[int, int] = {}
+    for entry in dataset.entries:
+        size = [entry.height, entry.width]
+        n = sum(list(rles[i]["size"]) != size for i in index.for_image(entry.id).tolist())
+        if n:
+            out[entry.id] = n
+    return out
 
 
 def sniff_json_kind(path: str | os.PathLike[str]) -> str:

@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from placeseg_core.errors import InputError
+
 from .analysis import EVALUATE, AnalysisController
 from .controller import ReviewController
 from .eval_tables import (
@@ -336,6 +338,9 @@ class EvaluationView(QWidget):
                 write_category_csv(path, ev)
             else:
                 write_png(path, self.plots.pr_widget if kind == "pr" else self.plots.iou_widget)
+        except InputError as exc:  # placeseg_core.atomic.OutputError: one line naming the file
+            self.errorRaised.emit("Cannot export", str(exc))
+            return False
         except (OSError, ValueError) as exc:
             self.errorRaised.emit("Cannot export", f"{path}: {getattr(exc, 'strerror', None) or exc}")
             return False

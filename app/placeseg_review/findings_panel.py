@@ -14,6 +14,7 @@ from .render import Selection
 from .session import ReviewSession
 
 INSTANCE_ROLE = Qt.ItemDataRole.UserRole + 1
+PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 2  # file position of a prediction that is not drawn
 
 
 class FindingsPanel(QWidget):
@@ -46,6 +47,14 @@ class FindingsPanel(QWidget):
             item.setToolTip(2, f.message)
             item.setData(0, INSTANCE_ROLE, f.instance_id)
             self.tree.addTopLevelItem(item)
+        mismatched = prep.preds.mismatched if prep.preds is not None else []
+        h, w = prep.shape
+        for index, _cat, _score, size in mismatched:
+            text = f"prediction #{index}: RLE size {size[0]}×{size[1]}, the image is {h}×{w} (H×W): not drawn"
+            item = QTreeWidgetItem(["size-mismatch", f"#{index}", text])
+            item.setToolTip(2, text + "\nSelect to select it in the inspector")
+            item.setData(0, PREDICTION_ROLE, index)
+            self.tree.addTopLevelItem(item)
         for note in prep.notes:
             item = QTreeWidgetItem(["note", "", note])
             item.setToolTip(2, note)
@@ -53,10 +62,12 @@ class FindingsPanel(QWidget):
         self.tree.resizeColumnToContents(0)
         self.tree.resizeColumnToContents(1)
         n = len(findings)
-        self.summary.setText(
-            f"{n} integrity finding{'s' * (n != 1)} in {prep.entry.file_name}" if n
-            else f"No integrity findings in {prep.entry.file_name}"
-        )
+        text = (f"{n} integrity finding{'s' * (n != 1)} in {prep.entry.file_name}" if n
+                else f"No integrity findings in {prep.entry.file_name}")
+        if mismatched:
+            k = len(mismatched)
+            text += f"; {k} prediction{'s' * (k != 1)} not drawn (mask size is not the image's)"
+        self.summary.setText(text)
 
     def _on_item(self) -> None:
         items = self.tree.selectedItems()
@@ -64,6 +75,10 @@ class FindingsPanel(QWidget):
             return
         inst = items[0].data(0, INSTANCE_ROLE)
         prep = self.session.image
+        pred = items[0].data(0, PREDICTION_ROLE)
+        if pred is not None:
+            self.session.select(Selection("pred", int(pred)))
+            return
         if inst is None or prep is None or prep.gt is None:
             return
         label = next((i.label for i in prep.gt.instances if i.instance_id == inst), None)

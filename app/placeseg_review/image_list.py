@@ -73,7 +73,7 @@ class ImageTableModel(QAbstractTableModel):
         self.sources: list[ColumnSource] = []
         self._source_slots: dict[ColumnSource, object] = {}
         session.datasetChanged.connect(self._reset)
-        session.predictionsChanged.connect(lambda: self._column_changed(COL_PREDS))
+        session.predictionsChanged.connect(lambda: (self._column_changed(COL_PREDS), self._column_changed(COL_FINDINGS)))
         session.statsChanged.connect(self._stats_changed)
 
     def _reset(self) -> None:
@@ -151,7 +151,7 @@ class ImageTableModel(QAbstractTableModel):
             return COLUMNS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
             return ("image id (imgCatIds.json)", "file name", "ground-truth instances",
-                    "predictions for this image", "integrity findings in its annotation")[section]
+                    "predictions for this image", "integrity findings in its annotation + predictions not drawn (size)")[section]
         return None
 
     def _count(self, row: int, column: int) -> int | None:
@@ -162,7 +162,8 @@ class ImageTableModel(QAbstractTableModel):
             return None if value < 0 else value
         if column == COL_FINDINGS:
             value = int(ds.findings_counts[row])  # type: ignore[index]
-            return None if value < 0 else value
+            preds = self.session.predictions
+            return None if value < 0 else value + (preds.size_mismatch.get(ds.entries[row].id, 0) if preds else 0)
         preds = self.session.predictions
         return None if preds is None else preds.count(ds.entries[row].id)
 
@@ -247,6 +248,7 @@ class ImageListPanel(QWidget):
     """Search box + table. ``imageActivated`` carries the image id the user chose."""
 
     imageActivated = Signal(int)
+    widthWanted = Signal(int)  # columns were added: the width that shows them all (preferred_width)
 
     def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -279,7 +281,7 @@ class ImageListPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setAlternatingRowColors(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)  # keep the number at the end visible
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # never cut a column off
         header = self.table.horizontalHeader()
         # Fixed widths: sizing to contents would visit all 2,000 rows whenever a count changes.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -311,9 +313,17 @@ class ImageListPanel(QWidget):
         first = self.model.first_column_of(source)
         for k, chars in enumerate(source.chars):
             self.table.setColumnWidth(first + k, digit * chars + 18)
+        self.widthWanted.emit(self.preferred_width())
 
     def remove_columns(self, source: ColumnSource) -> None:
         self.model.remove_columns(source)
+
+    def preferred_width(self) -> int:
+        """Panel width that shows every column, the file name down to its number ('…00020210.jpg')."""
+        t = self.table
+        others = sum(t.columnWidth(c) for c in range(self.model.columnCount()) if c != COL_FILE)
+        file_min = t.fontMetrics().horizontalAdvance("…00000000.jpg") + 18
+        return others + file_min + t.verticalScrollBar().sizeHint().width() + 2 * t.frameWidth() + 10
 
     def sort_by(self, source: ColumnSource, column: int, descending: bool = True) -> bool:
         """Sort the list by one of ``source``'s columns (False when it is not shown)."""

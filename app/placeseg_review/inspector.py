@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .match_rows import label_gt_ids
 from .overlay import visible_predictions
 from .prepared import PreparedImage
 from .render import Selection, gt_colours, pred_colours
@@ -37,12 +38,14 @@ _DIM = QColor(130, 130, 130)
 class _ObjectModel(QAbstractTableModel):
     kind = ""
     columns: tuple[str, ...] = ()
+    tips: tuple[str, ...] = ()
 
     def __init__(self, session: ReviewSession) -> None:
         super().__init__()
         self.session = session
         self.rows: list[tuple] = []  # (key, colour, *cells)
         self.dim: set[int] = set()  # rows drawn greyed out (filtered out of the canvas)
+        self.row_tips: dict[int, str] = {}  # row -> tooltip (why it is not drawn)
 
     def set_image(self, prep: PreparedImage | None) -> None:
         self.beginResetModel()
@@ -62,6 +65,8 @@ class _ObjectModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and self.tips:
+            return self.tips[section]
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -76,6 +81,8 @@ class _ObjectModel(QAbstractTableModel):
             return QColor(*row[1])
         if role == Qt.ItemDataRole.ForegroundRole and index.row() in self.dim:
             return _DIM
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.row_tips.get(index.row())
         if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(row[2 + index.column()], (int, float)):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -89,15 +96,26 @@ class _ObjectModel(QAbstractTableModel):
 
 class GtModel(_ObjectModel):
     kind = "gt"
-    columns = ("ID", "Category", "Area", "Box x, y, w, h")
+    columns = ("Inst", "GT id", "Category", "Area", "Box x, y, w, h")
+    tips = ("instance id in the annotation (the green value of a challenge-layout PNG; a COCO file's annotation id)",
+            "annotation id as the evaluation numbers them (the matches view's 'GT id'); shown after an evaluation",
+            "category (id)", "area in pixels", "bounding box in pixels")
 
     def _rows(self, prep: PreparedImage) -> list[tuple]:
         if prep.gt is None:
             return []
         names = self.session.category_names()
         colours = gt_colours(prep, self.session.options.colour_mode)
-        return [(i.label, colours[i.label], i.instance_id, f"{names.get(i.category_id, '?')} ({i.category_id})",
+        ids = self._gt_ids(prep)
+        return [(i.label, colours[i.label], i.instance_id, ids.get(i.label, ""),
+                 f"{names.get(i.category_id, '?')} ({i.category_id})",
                  i.area, "{}, {}, {}, {}".format(*i.bbox)) for i in prep.gt.instances]
+
+    def _gt_ids(self, prep: PreparedImage) -> dict[int, int]:
+        ev, ds = self.session.evaluation, self.session.dataset
+        if ev is None or ds is None or not ev.evaluated(prep.entry.id):
+            return {}
+        return label_gt_ids(prep, ev.result.records, ds.kind)
 
     def update_dim(self) -> None:
         prep, hidden = self.session.image, self.session.options.hidden_categories
@@ -114,16 +132,26 @@ class GtModel(_ObjectModel):
 class PredModel(GtModel):
     kind = "pred"
     columns = ("#", "Category", "Score", "Area")
+    tips = ("position in the predictions file", "predicted category (id)", "score",
+            "mask area in pixels ('not drawn': its RLE size is not the image's)")
 
     def _rows(self, prep: PreparedImage) -> list[tuple]:
         p = prep.preds
+        self.row_tips = {}
         if p is None:
             return []
         names = self.session.category_names()
         colours = pred_colours(prep, self.session.options.colour_mode, self.session.options.pred_status)
-        return [(int(p.indices[k]), tuple(int(c) for c in colours[k]), int(p.indices[k]),
+        rows = [(int(p.indices[k]), tuple(int(c) for c in colours[k]), int(p.indices[k]),
                  f"{names.get(int(p.category_ids[k]), '?')} ({int(p.category_ids[k])})",
                  f"{float(p.scores[k]):.3f}", int(p.areas[k])) for k in range(len(p))]
+        h, w = prep.shape
+        for index, category_id, score, size in p.mismatched:  # listed greyed after the drawn ones
+            self.row_tips[len(rows)] = (f"size mismatch: not drawn — its RLE is {size[0]}×{size[1]} (H×W), "
+                                        f"the image is {h}×{w}")
+            rows.append((index, _DIM.getRgb()[:3], index, f"{names.get(category_id, '?')} ({category_id})",
+                         f"{score:.3f}", "not drawn"))
+        return rows
 
     def update_dim(self) -> None:
         prep, o = self.session.image, self.session.options
@@ -135,7 +163,7 @@ class PredModel(GtModel):
         self._refresh()
 
 
-def _table(model: QAbstractTableModel, widths: tuple[int, ...]) -> QTableView:
+def _table(model: QAbstractTableModel, widths: tuple[int, ...], stretch: int) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -147,7 +175,7 @@ def _table(model: QAbstractTableModel, widths: tuple[int, ...]) -> QTableView:
     header = view.horizontalHeader()
     # Fixed widths: sizing to contents would query every cell of every row on each image switch.
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the category name takes the rest
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)  # the category name takes the rest
     for column, chars in enumerate(widths):
         view.setColumnWidth(column, view.fontMetrics().horizontalAdvance("0") * chars + 16)
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -159,8 +187,8 @@ class InspectorPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.gt_model, self.pred_model = GtModel(session), PredModel(session)
-        self.gt_table = _table(self.gt_model, (5, 16, 6, 15))
-        self.pred_table = _table(self.pred_model, (7, 16, 6, 6))
+        self.gt_table = _table(self.gt_model, (4, 5, 16, 6, 15), 2)
+        self.pred_table = _table(self.pred_model, (7, 16, 6, 6), 1)
         self.gt_title, self.pred_title = QLabel("Ground truth"), QLabel("Predictions")
         splitter = QSplitter(Qt.Orientation.Vertical)
         for title, table in ((self.gt_title, self.gt_table), (self.pred_title, self.pred_table)):
@@ -179,6 +207,7 @@ class InspectorPanel(QWidget):
             table.selectionModel().currentRowChanged.connect(
                 lambda cur, _prev, t=table, k=kind: self._on_row(t, k, cur))
         session.imageChanged.connect(self._on_image)
+        session.evaluationChanged.connect(lambda _ev: self._rebuild())  # fills the GT id column
         session.optionsChanged.connect(self._on_options)
         session.selectionChanged.connect(self._on_selection)
 
@@ -196,14 +225,19 @@ class InspectorPanel(QWidget):
         n_gt, n_pred = self.gt_model.rowCount(), self.pred_model.rowCount()
         self.gt_title.setText(f"Ground truth — {n_gt} instance{'s' * (n_gt != 1)}")
         shown = n_pred - len(self.pred_model.dim)
-        self.pred_title.setText(f"Predictions — {n_pred} ({shown} shown)" if prep is not None and prep.preds is not None
-                                else "Predictions — none loaded")
+        lost = len(prep.preds.mismatched) if prep is not None and prep.preds is not None else 0
+        lost_text = f", {lost} not drawn: size mismatch" if lost else ""
+        self.pred_title.setText(f"Predictions — {n_pred} ({shown} shown{lost_text})"
+                                if prep is not None and prep.preds is not None else "Predictions — none loaded")
+
+    def _rebuild(self) -> None:
+        self._on_image(self.session.image)
+        self._on_selection(self.session.selection)
 
     def _on_options(self, opts: object) -> None:
         if (opts.colour_mode, opts.pred_status) != self._colour_mode:  # swatches change: rebuild the rows
             self._colour_mode = (opts.colour_mode, opts.pred_status)
-            self._on_image(self.session.image)
-            self._on_selection(self.session.selection)
+            self._rebuild()
             return
         self.gt_model.update_dim()  # filters only grey rows out; selection and scroll stay
         self.pred_model.update_dim()

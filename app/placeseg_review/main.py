@@ -50,6 +50,28 @@ def _parse_size(text: str) -> tuple[int, int]:
     return max(w, 1280), max(h, 800)
 
 
+def screenshot_problem(args: argparse.Namespace) -> str | None:
+    """Why ``--screenshot`` cannot work with these arguments (checked before Qt starts), or None.
+
+    Creates the output's folder when it is missing, as the screenshot would.
+    """
+    if args.data is None and not args.demo:
+        return "--screenshot needs a data set (DATA_ROOT or --demo)"
+    out = Path(args.screenshot)
+    if out.is_dir():
+        return f"{out}: is a folder; give the PNG file to write"
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"{parent}: cannot create the folder of the screenshot ({exc.strerror or exc})"
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        return f"{parent}: the folder of the screenshot is not writable"
+    if out.exists() and not os.access(out, os.W_OK):
+        return f"{out}: not writable"
+    return None
+
+
 _QUIET = ("This plugin does not support propagateSizeHints()",)  # offscreen platform chatter
 
 
@@ -58,12 +80,30 @@ def _qt_message(mode: object, context: object, message: str) -> None:
         print(message, file=sys.stderr)
 
 
+def _dispose(window: object) -> None:
+    """Close and delete the window while Python is fully alive.
+
+    Left to PySide's exit handler, the window would be destroyed after the Python-owned objects it
+    uses (table models, ...) and its views' hide handlers would run into deleted C++ objects at
+    interpreter shutdown, which crashes the process (segfault in shiboken's error handling).
+    """
+    from shiboken6 import Shiboken
+
+    window.close()
+    Shiboken.delete(window)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     args = build_parser().parse_args(argv)
     if args.data is None and args.preds and not args.demo:
         print("placeseg-review: error: --preds needs a data set (DATA_ROOT or --demo)", file=sys.stderr)
         return 2
+    if args.screenshot:
+        problem = screenshot_problem(args)
+        if problem:
+            print(f"placeseg-review: error: {problem}", file=sys.stderr)
+            return 2
     headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux")
     if (args.screenshot or args.quit_after_first_image) and headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -127,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.shutdown()
     if shooter is not None:
         rc = shooter.exit_code
+    _dispose(window)
     if scratch is not None:
         scratch.cleanup()
     return rc

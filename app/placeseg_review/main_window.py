@@ -47,6 +47,7 @@ from .settings import Settings
 from .status_bar import ReviewStatusBar
 from .validation_view import ValidationView, verdict_text
 from .views import ANALYSIS_DOCKS, VIEWS
+from .workers import collect_garbage_on_gui_thread
 
 APP_TITLE = "PlaceSeg Review"
 
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        collect_garbage_on_gui_thread()
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(icon("placeseg-review"))
         self.setAcceptDrops(True)
@@ -105,6 +107,7 @@ class MainWindow(QMainWindow):
         self.controller.navigator = self.image_list.neighbour
         self.controller.errorRaised.connect(self.show_error)
         self.image_list.imageActivated.connect(self.controller.go_to)
+        self.image_list.widthWanted.connect(self.fit_image_list)
         self.image_list.register_columns(self.evaluation_view.columns)
         self.image_list.register_columns(self.matches_view.columns)
         self.matches_view.worst.sortRequested.connect(self.image_list.sort_by)
@@ -253,6 +256,13 @@ class MainWindow(QMainWindow):
         if preds is not None and preds.path is not None:
             parts.append(f"{preds.path.name} ({len(preds.submission)} predictions)")
         self.setWindowTitle(" — ".join(parts))
+
+    def fit_image_list(self, wanted: int) -> None:
+        """Widen the image list to ``wanted`` (all its columns), to at most 45 % of the window."""
+        dock = self.docks["images"]
+        wanted = min(wanted, self.width() * 45 // 100)
+        if dock.width() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Horizontal)
 
     def apply_view(self, name: str) -> None:
         VIEWS[name].apply(self)

@@ -191,3 +191,15 @@ def gt_row_labels(prep: PreparedImage, records: MatchRecords, kind: str) -> dict
         if inst.category_id == int(records.gt_category_ids[g]):
             out[g] = inst.label
     return out
+
+
+def label_gt_ids(prep: PreparedImage, records: MatchRecords, kind: str) -> dict[int, int]:
+    """Label of the prepared image's ground truth -> its annotation id in the evaluation ("GT id")."""
+    return {label: int(records.gt_ids[g]) for g, label in gt_row_labels(prep, records, kind).items()}
+
+
+def gt_row_instances(prep: PreparedImage | None, labels: dict[int, int]) -> dict[int, int]:
+    """GT row -> instance id (green value, or a COCO file's annotation id) from ``gt_row_labels``' map."""
+    if prep is None or prep.gt is None:
+        return {}
+    return {g: prep.gt.by_label[label].instance_id for g, label in labels.items() if label in prep.gt.by_label}

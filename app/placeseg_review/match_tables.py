@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from .match_rows import KIND_TEXT, GtRow, PredRow
 from .match_status import FP as FP_CODE
@@ -47,8 +48,8 @@ class _RowsModel(QAbstractTableModel):
     status_column = -1
     partner_colour = QColor(0, 0, 0, 0)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)  # owned by its view: never deleted before the view is hidden
         self.rows: list = []
         self.names: Callable[[int], str] = str
         self.partner: int | None = None  # key of the row drawn as the selected row's partner
@@ -116,11 +117,12 @@ class _RowsModel(QAbstractTableModel):
 
 
 class PredictionTable(_RowsModel):
-    columns = ("#", "Category", "Score", "GT", "IoU", "Status", "Error", "Index")
+    columns = ("Rank", "Category", "Score", "GT id", "IoU", "Status", "Error", "Index")
     tips = ("rank in the image by score (scored predictions first)", "predicted category", "score",
-            "ground-truth id matched at the threshold", "IoU with the matched ground truth",
+            "annotation id of the ground truth matched at the threshold (the ground-truth table's 'GT id')",
+            "IoU with the matched ground truth",
             "outcome in the official score at the threshold", "the error it makes (TIDE type)",
-            "position in the predictions file")
+            "position in the predictions file (the inspector's '#')")
     numeric = frozenset({0, 2, 3, 4, 7})
     status_column = 5
     partner_colour = QColor(255, 190, 0, 70)  # the canvas fills a pair's prediction in amber
@@ -153,20 +155,33 @@ class PredictionTable(_RowsModel):
 
 
 class GroundTruthTable(_RowsModel):
-    columns = ("GT", "Category", "Area", "Pred", "IoU", "Status", "Why")
-    tips = ("ground-truth id (as the evaluation numbers them)", "category", "area in pixels",
-            "prediction (file position) matched at the threshold", "IoU with the matching prediction",
+    columns = ("GT id", "Inst", "Category", "Area", "Pred #", "IoU", "Status", "Why")
+    tips = ("annotation id, as the evaluation numbers them (the inspector's 'GT id')",
+            "instance id in the annotation (the inspector's 'Inst': green value of a challenge-layout PNG)",
+            "category", "area in pixels",
+            "prediction (file position, the inspector's '#') matched at the threshold", "IoU with the matching prediction",
             "matched or missed in the official score", "why it was missed: its best candidate and what failed")
-    numeric = frozenset({0, 2, 3, 4})
-    status_column = 5
+    numeric = frozenset({0, 1, 3, 4, 5})
+    status_column = 6
     partner_colour = QColor(0, 230, 255, 60)  # the canvas outlines a pair's ground truth in cyan
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.instances: dict[int, int] = {}  # GT row -> instance id of the image on screen
 
     def key(self, row: GtRow) -> int:
         return row.row
 
+    def set_rows(self, rows: Sequence, names: Callable[[int], str], instances: dict[int, int] | None = None) -> None:
+        self.instances = instances or {}
+        super().set_rows(rows, names)
+
     def text(self, row: GtRow, column: int) -> object:
         if column == 0:
             return row.gt_id
+        if column == 1:
+            return self.instances.get(row.row, "")
+        column -= 1
         if column == 1:
             return self.names(row.category_id)
         if column == 2:
@@ -186,3 +201,24 @@ class GroundTruthTable(_RowsModel):
 
     def row_of_gt(self, gt_row: int) -> int:
         return next((k for k, r in enumerate(self.rows) if r.row == gt_row), -1)
+
+
+def make_table(model: object, widths: tuple[int, ...], stretch: int) -> QTableView:
+    """A read-only, row-selecting table with columns ``chars`` digits wide (fixed; ``stretch`` takes the rest)."""
+    table = QTableView()
+    table.setModel(model)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(22)
+    table.setAlternatingRowColors(True)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(False)
+    digit = table.fontMetrics().horizontalAdvance("0")
+    for col, chars in enumerate(widths):
+        table.setColumnWidth(col, digit * chars + 14)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table

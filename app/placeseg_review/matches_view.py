@@ -17,11 +17,9 @@ from html import escape
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -35,33 +33,21 @@ from PySide6.QtWidgets import (
 
 from .controller import ReviewController
 from .error_runner import ErrorAnalysisRunner
-from .match_rows import GtRow, ImageRows, PredRow, ThresholdColumns, gt_row_labels, image_rows
-from .match_tables import ROW_ROLE, GroundTruthTable, PredictionTable
+from .match_rows import (
+    GtRow,
+    ImageRows,
+    PredRow,
+    ThresholdColumns,
+    gt_row_instances,
+    gt_row_labels,
+    image_rows,
+)
+from .match_tables import ROW_ROLE, GroundTruthTable, PredictionTable, make_table
 from .render import Selection
 from .session import Pair, ReviewSession
 from .worst_images import WORST_KEYS, ErrorCountColumns, WorstImages
 
 DEFAULT_THRESHOLDS = [0.5 + 0.05 * k for k in range(10)]
-
-
-def _table(model: object, widths: tuple[int, ...], stretch: int) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(22)
-    table.setAlternatingRowColors(True)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setWordWrap(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(False)
-    digit = table.fontMetrics().horizontalAdvance("0")
-    for col, chars in enumerate(widths):
-        table.setColumnWidth(col, digit * chars + 14)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return table
 
 
 class MatchesView(QWidget):
@@ -118,10 +104,10 @@ class MatchesView(QWidget):
                   self.next_worst, self.only_these):
             bar.addWidget(w)
 
-        self.pred_model = PredictionTable()
-        self.gt_model = GroundTruthTable()
-        self.pred_table = _table(self.pred_model, (3, 14, 5, 4, 5, 13, 12, 5), 1)
-        self.gt_table = _table(self.gt_model, (4, 12, 7, 4, 5, 13, 30), 6)
+        self.pred_model = PredictionTable(self)
+        self.gt_model = GroundTruthTable(self)
+        self.pred_table = make_table(self.pred_model, (4, 14, 5, 5, 5, 13, 12, 5), 1)
+        self.gt_table = make_table(self.gt_model, (5, 4, 12, 7, 6, 5, 13, 30), 7)
         self.pred_title, self.gt_title = QLabel(), QLabel()
         self.pred_table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._on_pred_row(cur))
         self.gt_table.selectionModel().currentRowChanged.connect(lambda cur, _p: self._on_gt_row(cur))
@@ -248,7 +234,7 @@ class MatchesView(QWidget):
 
         self._syncing = True
         self.pred_model.set_rows(self.rows.predictions if self.rows else [], name)
-        self.gt_model.set_rows(self.rows.ground_truth if self.rows else [], name)
+        self.gt_model.set_rows(self.rows.ground_truth if self.rows else [], name, gt_row_instances(s.image, self.labels))
         self._syncing = False
         n_p, n_g = self.pred_model.rowCount(), self.gt_model.rowCount()
         self.pred_title.setText(f"<b>Predictions</b> — {n_p} (scored ones by score)" if self.rows else "<b>Predictions</b>")
@@ -330,8 +316,10 @@ class MatchesView(QWidget):
             head = (f"<b>Prediction #{row.index}</b> ({escape(names.get(row.category_id, str(row.category_id)))}, "
                     f"score {row.score:.3f}): {escape(row.status)}")
         else:
-            head = (f"<b>Ground truth {row.gt_id}</b> ({escape(names.get(row.category_id, str(row.category_id)))}, "
-                    f"{row.area:,.0f} px): {escape(row.status)}")
+            inst = self.gt_model.instances.get(row.row)
+            inst_text = f", instance {inst}" if inst is not None else ""
+            head = (f"<b>Ground truth {row.gt_id}</b> ({escape(names.get(row.category_id, str(row.category_id)))}"
+                    f"{inst_text}, {row.area:,.0f} px): {escape(row.status)}")
         partner = ""
         if isinstance(row, PredRow) and row.partner_row is not None and self.rows is not None:
             gt_id = next((g.gt_id for g in self.rows.ground_truth if g.row == row.partner_row), None)

@@ -64,9 +64,15 @@ class Predictions:
     crops: list[tuple[int, int, np.ndarray]]  # (y0, x0, bool mask crop) per prediction
     edges: list[tuple[np.ndarray, np.ndarray]]  # (ys, xs) of each mask's dashed outline pixels
     size_mismatch: int = 0  # RLEs whose size differs from the image (not drawn)
+    # (file position, category id, score, RLE size [h, w]) of those, best score first: listed, never drawn
+    mismatched: list[tuple[int, int, float, tuple[int, int]]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    def listed(self, index: int) -> bool:
+        """The prediction at file position ``index`` is one of this image's (drawn or not)."""
+        return bool((self.indices == index).any()) or any(m[0] == index for m in self.mismatched)
 
 
 @dataclass
@@ -215,11 +221,11 @@ def decode_predictions(index: PredictionIndex, image_id: int, height: int, width
     crops: list[tuple[int, int, np.ndarray]] = []
     edges: list[tuple[np.ndarray, np.ndarray]] = []
     areas: list[int] = []
-    mismatch = 0
+    mismatched: list[tuple[int, int, float, tuple[int, int]]] = []
     for i in idx.tolist():
         rle = sub.rles[i]
         if list(rle["size"]) != [height, width]:
-            mismatch += 1
+            mismatched.append((i, int(sub.category_ids[i]), float(sub.scores[i]), tuple(rle["size"])))
             continue
         if len(kept) % 16 == 0 and cancelled():
             break
@@ -237,7 +243,7 @@ def decode_predictions(index: PredictionIndex, image_id: int, height: int, width
         edges.append((ys[keep], xs[keep]))
     sel = np.array(kept, dtype=np.int64)
     return Predictions(sel, sub.category_ids[sel], sub.scores[sel], np.array(areas, dtype=np.int64), crops, edges,
-                       mismatch)
+                       len(mismatched), mismatched)
 
 
 def prepare_image(dataset: ReviewDataset, image_id: int, predictions: PredictionIndex | None,

@@ -25,6 +25,7 @@ class Screenshotter(QObject):
         self._timer = QTimer(self, interval=50)
         self._timer.timeout.connect(self._poll)
         window.errorShown.connect(self._on_error)
+        window.controller.imageMissing.connect(self._on_image_missing)
 
     def start(self) -> None:
         self._timer.start()
@@ -57,13 +58,23 @@ class Screenshotter(QObject):
             self._settled = True
             return  # one more tick so layouts settle and the card is placed
         QApplication.processEvents()
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        if not self.window.grab().save(str(self.out), "PNG"):
-            print(f"placeseg-review: error: cannot write {self.out}", file=sys.stderr)
+        try:  # main() checked the folder; it may have gone since
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+            saved = self.window.grab().save(str(self.out), "PNG")
+        except OSError as exc:
+            saved, reason = False, exc.strerror or str(exc)
+        else:
+            reason = "saving the PNG failed"
+        if not saved:
+            print(f"placeseg-review: error: cannot write {self.out}: {reason}", file=sys.stderr)
             self._finish(2)
             return
         print(f"wrote {self.out}", file=sys.stderr)
         self._finish(0)
+
+    def _on_image_missing(self, wanted: int, shown: int) -> None:
+        print(f"placeseg-review: note: image {wanted} is not in the data set; showing image {shown} instead",
+              file=sys.stderr)
 
     def _on_error(self, title: str, message: str) -> None:
         print(f"placeseg-review: error: {title}: {message}", file=sys.stderr)

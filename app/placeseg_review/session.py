@@ -108,7 +108,7 @@ class ReviewSession(QObject):
             if self.pair is not None:
                 self.set_pair(None)
         elif self.selection is not None and self.selection.kind == "pred" and image is not None:
-            if image.preds is None or self.selection.key not in set(image.preds.indices.tolist()):
+            if image.preds is None or not image.preds.listed(self.selection.key):
                 self.selection = None
         self.imageChanged.emit(image)
         self.selectionChanged.emit(self.selection)

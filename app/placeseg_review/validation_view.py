@@ -9,6 +9,7 @@ again on demand; the report exports as JSON or text.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from placeseg_core.errors import InputError
 from placeseg_core.validate import CODES, Problem, Severity, ValidationReport, fix_for
 
 from .analysis import VALIDATE, AnalysisController
@@ -281,6 +283,11 @@ class ValidationView(QWidget):
         return image_id, sel
 
     def jump_to(self, p: Problem) -> bool:
+        """Show the problem's image (and select its prediction); a problem of the whole file
+        (no item, no image) has nothing to show: its details go under the tree instead."""
+        if p.index is None and p.image_id is None:
+            self.show_details(p)
+            return False
         target = self._target(p)
         if target is None:
             where = f"image {p.image_id}" if p.image_id is not None else f"item {p.index}"
@@ -293,6 +300,10 @@ class ValidationView(QWidget):
             self.controller.go_to_and_select(image_id, sel)
         self.jumped.emit(image_id, sel)
         return True
+
+    def show_details(self, p: Problem) -> None:
+        """The whole message of a problem and its code's fix, below the tree."""
+        self.fix_label.setText(f"<b>{escape(p.code)}:</b> {escape(p.message)}<br><b>Fix:</b> {escape(fix_for(p.code))}")
 
     def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:
         p = item.data(0, PROBLEM_ROLE)
@@ -308,6 +319,9 @@ class ValidationView(QWidget):
         kind = kind or ("json" if str(path).lower().endswith(".json") else "txt")
         try:
             (write_validation_json if kind == "json" else write_validation_text)(path, report)
+        except InputError as exc:  # placeseg_core.atomic.OutputError: one line naming the file
+            self.errorRaised.emit("Cannot export the report", str(exc))
+            return False
         except OSError as exc:
             self.errorRaised.emit("Cannot export the report", f"{path}: {exc.strerror or exc}")
             return False

@@ -169,7 +169,7 @@ def _apply_matches(window: MainWindow) -> None:
     for key in ("inspector", "categories", "findings"):  # the matches tables say what the inspector says
         window.docks[key].hide()
     window.resizeDocks([window.docks["matches"]], [int(window.height() * 0.42)], _vertical())
-    window.resizeDocks([window.docks["images"]], [620], _horizontal())  # room for the error columns
+    _widen_image_list(window)
 
 
 def _matches_ready(window: MainWindow) -> bool:
@@ -207,6 +207,12 @@ def _apply_errors(window: MainWindow) -> None:
     window.show_analysis("errors", run=True)
     window.analysis.auto_evaluate = True
     window.resizeDocks([window.docks["errors"]], [int(window.height() * 0.5)], _vertical())
+    _widen_image_list(window)
+
+
+def _widen_image_list(window: MainWindow) -> None:
+    """Room for the error columns and the file name (the window widens the list again when they come)."""
+    window.fit_image_list(window.image_list.preferred_width())
 
 
 def _stage_errors(window: MainWindow) -> None:

@@ -9,12 +9,16 @@ is left running.
 
 from __future__ import annotations
 
+import functools
+import heapq
+import itertools
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 
 class Cancelled(Exception):
@@ -49,15 +53,19 @@ class Task:
         self._worker.signals.progress.emit(int(done), int(total))
 
 
-class FunctionWorker(QRunnable):
-    """Runs ``fn(task, *args, **kwargs)`` once in a pool thread."""
+class FunctionWorker:
+    """Runs ``fn(task, *args, **kwargs)`` once in a pool thread.
+
+    A plain Python object, not a ``QRunnable``: a ``QThreadPool`` touches its runnable after
+    ``run()`` returns, and a Python-owned runnable can be gone by then (the GUI thread drops it
+    on ``finished``), which crashed the process now and then. Python threads hold their own
+    references, so there is nothing to race.
+    """
 
     def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "", **kwargs: Any) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # the pool's Python reference owns it
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.name = name or getattr(fn, "__name__", "worker")
-        self.signals = WorkerSignals()
+        self.signals = WorkerSignals()  # created on the GUI thread, so it lives there
         self._cancel = threading.Event()
         self.error_text = ""
 
@@ -87,15 +95,29 @@ class FunctionWorker(QRunnable):
             sig.finished.emit()
 
 
+_IDLE_SECONDS = 2.0  # a pool thread with nothing to do for this long ends
+
+
 class WorkerPool(QObject):
-    """A thread pool that tracks its workers; ``shutdown`` cancels and waits for them all."""
+    """Python threads that run workers by priority; ``shutdown`` cancels and waits for them all.
+
+    Every reference to a finished worker (and so to its signals ``QObject``) is released on the
+    GUI thread: pool threads hand finished workers back through ``_done`` instead of dropping
+    the last reference themselves, so a ``QObject`` is never destroyed off its own thread.
+    """
 
     activeChanged = Signal(int)
 
     def __init__(self, max_threads: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max(1, max_threads))
+        self._max = max(1, max_threads)
+        self._cond = threading.Condition()
+        self._queue: list[tuple[int, int, FunctionWorker]] = []  # (-priority, sequence, worker)
+        self._seq = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._running = 0
+        self._done: list[FunctionWorker] = []
         self._workers: set[FunctionWorker] = set()
         self._closed = False
 
@@ -122,14 +144,52 @@ class WorkerPool(QObject):
             sig.cancelled.connect(on_cancelled, queued)
         if on_finished:
             sig.finished.connect(on_finished, queued)
-        sig.finished.connect(lambda w=worker: self._forget(w), queued)
+        # A partial on the id, not a closure over the worker: no reference cycle through it.
+        sig.finished.connect(functools.partial(self._forget, id(worker)), queued)
         self._workers.add(worker)
         self.activeChanged.emit(len(self._workers))
-        self._pool.start(worker, priority)
+        with self._cond:
+            self._release_done()
+            heapq.heappush(self._queue, (-priority, next(self._seq), worker))
+            if self._idle == 0 and len(self._threads) < self._max:
+                thread = threading.Thread(target=self._loop, name=f"placeseg-worker-{name or 'job'}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            else:
+                self._cond.notify()
         return worker
 
-    def _forget(self, worker: FunctionWorker) -> None:
-        self._workers.discard(worker)
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._idle += 1
+                while not self._queue and not self._closed:
+                    if not self._cond.wait(_IDLE_SECONDS) and not self._queue:
+                        break
+                self._idle -= 1
+                if not self._queue:
+                    self._threads.remove(threading.current_thread())
+                    return
+                worker = heapq.heappop(self._queue)[2]
+                self._running += 1
+            try:
+                worker.run()
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._done.append(worker)  # released later, on the GUI thread
+                    self._cond.notify_all()
+                del worker
+
+    def _release_done(self) -> None:
+        self._done.clear()  # called with the lock held, on the GUI thread
+
+    def _forget(self, worker_id: int) -> None:
+        for worker in list(self._workers):
+            if id(worker) == worker_id:
+                self._workers.discard(worker)
+        with self._cond:
+            self._release_done()
         self.activeChanged.emit(len(self._workers))
 
     @property
@@ -138,7 +198,9 @@ class WorkerPool(QObject):
         return len(self._workers)
 
     def active_thread_count(self) -> int:
-        return self._pool.activeThreadCount()
+        """Workers running right now."""
+        with self._cond:
+            return self._running
 
     def cancel_all(self) -> None:
         for worker in list(self._workers):
@@ -148,6 +210,35 @@ class WorkerPool(QObject):
         """Cancel everything, drop what has not started, wait for the rest. True if all ended."""
         self._closed = True
         self.cancel_all()
-        self._pool.clear()
-        done = self._pool.waitForDone(timeout_ms)
-        return bool(done)
+        deadline = time.monotonic() + timeout_ms / 1000
+        with self._cond:
+            dropped = [entry[2] for entry in self._queue]
+            self._queue.clear()
+            self._cond.notify_all()
+        for worker in dropped:
+            self._workers.discard(worker)
+        for thread in list(self._threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._cond:
+            self._release_done()
+            return self._running == 0 and not any(t.is_alive() for t in self._threads)
+
+
+_COLLECTOR: Any = None
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Let the cyclic garbage collector run only on the GUI thread (pyqtgraph's recipe).
+
+    Python's collector runs in whichever thread happens to allocate when a threshold is
+    crossed. A worker thread that collects a reference cycle holding Qt objects destroys them
+    off their thread, and a collection while a worker emits through a dying object crashes the
+    process (seen in the test suite as rare segfaults "Garbage-collecting"). Automatic
+    collection is switched off and a GUI-thread timer collects with the same thresholds.
+    Call once a ``QApplication`` exists; later calls do nothing.
+    """
+    global _COLLECTOR
+    if _COLLECTOR is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: PLC0415
+
+        _COLLECTOR = GarbageCollector(interval=0.5)
