@@ -10,6 +10,7 @@ is left running.
 from __future__ import annotations
 
 import functools
+import gc
 import heapq
 import itertools
 import threading
@@ -18,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 
 class Cancelled(Exception):
@@ -172,9 +173,13 @@ class WorkerPool(QObject):
                     return
                 worker = heapq.heappop(self._queue)[2]
                 self._running += 1
+            with _BUSY_LOCK:
+                _BUSY[0] += 1
             try:
                 worker.run()
             finally:
+                with _BUSY_LOCK:
+                    _BUSY[0] -= 1
                 with self._cond:
                     self._running -= 1
                     self._done.append(worker)  # released later, on the GUI thread
@@ -225,6 +230,35 @@ class WorkerPool(QObject):
 
 
 _COLLECTOR: Any = None
+_BUSY = [0]  # workers running in any pool (a full collection waits until it is 0)
+_BUSY_LOCK = threading.Lock()
+_FULL_EVERY_S = 30.0
+
+
+class _GuiThreadCollector(QObject):
+    """Young generations on every tick; a full collection only when no worker runs, and at most
+    every ``_FULL_EVERY_S``: walking every container of a 200k-prediction session takes about
+    0.2 s, which must not land in the middle of an evaluation (a frozen window)."""
+
+    def __init__(self, interval_ms: int = 500) -> None:
+        super().__init__()
+        self.threshold = gc.get_threshold()
+        self._last_full = time.monotonic()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    def check(self) -> None:
+        l0, l1, l2 = gc.get_count()
+        if l0 > self.threshold[0]:
+            gc.collect(0)
+            if l1 > self.threshold[1]:
+                gc.collect(1)
+        now = time.monotonic()
+        if l2 > self.threshold[2] and now - self._last_full > _FULL_EVERY_S and _BUSY[0] == 0:
+            gc.collect(2)
+            self._last_full = now
 
 
 def collect_garbage_on_gui_thread() -> None:
@@ -234,11 +268,9 @@ def collect_garbage_on_gui_thread() -> None:
     crossed. A worker thread that collects a reference cycle holding Qt objects destroys them
     off their thread, and a collection while a worker emits through a dying object crashes the
     process (seen in the test suite as rare segfaults "Garbage-collecting"). Automatic
-    collection is switched off and a GUI-thread timer collects with the same thresholds.
-    Call once a ``QApplication`` exists; later calls do nothing.
+    collection is switched off and a GUI-thread timer collects instead (see
+    :class:`_GuiThreadCollector`). Call once a ``QApplication`` exists; later calls do nothing.
     """
     global _COLLECTOR
     if _COLLECTOR is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: PLC0415
-
-        _COLLECTOR = GarbageCollector(interval=0.5)
+        _COLLECTOR = _GuiThreadCollector()
