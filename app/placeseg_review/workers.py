@@ -178,6 +178,11 @@ class WorkerPool(QObject):
             try:
                 worker.run()
             finally:
+                # A finished job leaves up to millions of new containers (a parsed submission,
+                # its columns): frozen, the collector's young passes on the GUI thread skip them
+                # (each pass would otherwise walk them all: seen as 0.7 s freezes); the next
+                # idle full pass unfreezes and looks at them once.
+                gc.freeze()
                 with _BUSY_LOCK:
                     _BUSY[0] -= 1
                 with self._cond:
@@ -232,13 +237,13 @@ class WorkerPool(QObject):
 _COLLECTOR: Any = None
 _BUSY = [0]  # workers running in any pool (a full collection waits until it is 0)
 _BUSY_LOCK = threading.Lock()
-_FULL_EVERY_S = 30.0
+_FULL_EVERY_S = 60.0
 
 
 class _GuiThreadCollector(QObject):
-    """Young generations on every tick; a full collection only when no worker runs, and at most
-    every ``_FULL_EVERY_S``: walking every container of a 200k-prediction session takes about
-    0.2 s, which must not land in the middle of an evaluation (a frozen window)."""
+    """Collects only while no worker runs: young generations on a tick, a full pass at most every
+    ``_FULL_EVERY_S``. Walking every container of a 200k-prediction session takes 0.2-0.7 s,
+    which must not land in the middle of an evaluation (a frozen window)."""
 
     def __init__(self, interval_ms: int = 500) -> None:
         super().__init__()
@@ -250,13 +255,16 @@ class _GuiThreadCollector(QObject):
         self.timer.start(interval_ms)
 
     def check(self) -> None:
+        if _BUSY[0]:
+            return  # a worker runs: no pass now (it would walk what the worker just made)
         l0, l1, l2 = gc.get_count()
         if l0 > self.threshold[0]:
             gc.collect(0)
             if l1 > self.threshold[1]:
                 gc.collect(1)
         now = time.monotonic()
-        if l2 > self.threshold[2] and now - self._last_full > _FULL_EVERY_S and _BUSY[0] == 0:
+        if l2 > self.threshold[2] and now - self._last_full > _FULL_EVERY_S:
+            gc.unfreeze()  # what finished workers left frozen is looked at again, now
             gc.collect(2)
             self._last_full = now
 
