@@ -15,6 +15,8 @@ class ReviewStatusBar(QStatusBar):
         self.image_label = QLabel("No data set open — File ▸ Open, drop a folder here, or Help ▸ Demo")
         self.job_label = QLabel()
         self.progress = QProgressBar()
+        # Idle, the bar stays in place (no re-layout) but draws nothing.
+        self.progress.setStyleSheet("QProgressBar:disabled { border: none; background: transparent; }")
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
         self.cancel = QToolButton(text="Cancel")
@@ -39,6 +41,8 @@ class ReviewStatusBar(QStatusBar):
         # visible stall when an evaluation ends); they stay in place and go blank instead.
         for w in (self.progress, self.cancel):
             w.setEnabled(job is not None)
+        self.cancel.setText("Cancel" if job is not None else "")
+        self.cancel.setAutoRaise(job is None)  # no frame and no text: nothing to see when idle
         if job is None:
             self.job_label.setText("")
             self.progress.setRange(0, 1)
