@@ -9,6 +9,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The GUI fixtures (tiny data sets, windows isolated from the user's settings and cache) are
+# registered for every test file here, instead of being imported name by name in each.
+from gui_fixtures import isolated_user_state, settings_path, tiny_set, window  # noqa: E402, F401
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 

@@ -1,5 +1,5 @@
 """Fixtures of the GUI tests: tiny data sets made here, and windows that never touch the
-user's settings or cache. Import the fixtures a test file uses from this module."""
+user's settings or cache. conftest.py registers the fixtures; import the helpers."""
 
 from __future__ import annotations
 

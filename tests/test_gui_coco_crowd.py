@@ -1,7 +1,6 @@
 """The viewer on any COCO ground truth: polygons drawn like any mask (rasterised as pycocotools
 does, at the image's size), crowd regions hatched and named so in the hover card."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
 
 from __future__ import annotations
 
@@ -11,14 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from coco_cases import polygon_mask, uncompressed_rle
-from gui_fixtures import (  # noqa: F401
-    canvas_pixel,
-    differs,
-    isolated_user_state,
-    settings_path,
-    wait_settled,
-    window,
-)
+from gui_fixtures import canvas_pixel, differs, wait_settled
 from PIL import Image
 
 from placeseg_core import rle as rle_utils

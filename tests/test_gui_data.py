@@ -1,7 +1,5 @@
 """The GUI's data layer: opening folders and COCO files, predictions, workers, the demo cache."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
-
 from __future__ import annotations
 
 import json
@@ -10,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_fixtures import TinySet, isolated_user_state, tiny_set  # noqa: F401
+from gui_fixtures import TinySet
 from PySide6.QtCore import QObject
 
 from placeseg_core.convert import convert_annotations, write_ground_truth

@@ -2,7 +2,6 @@
 analysis, confusion-matrix cells list the right predictions and jump to them, and "next worst
 image" follows the chosen count."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_error_set import ErrorSet, open_and_analyse, write_error_set
-from gui_fixtures import isolated_user_state, settings_path, window  # noqa: F401
 from PySide6.QtCore import Qt
 
 from placeseg_core.analysis import analyze

@@ -1,7 +1,6 @@
 """The evaluation view with real widgets: the numbers shown equal the core's, categories filter,
 match colours on the canvas, TP / FP / FN columns, worker signals, cancel and exports."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
 
 from __future__ import annotations
 
@@ -10,16 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gui_fixtures import (  # noqa: F401
-    TinySet,
-    canvas_pixel,
-    isolated_user_state,
-    open_tiny,
-    settings_path,
-    tiny_set,
-    wait_settled,
-    window,
-)
+from gui_fixtures import TinySet, canvas_pixel, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 

@@ -2,7 +2,6 @@
 tables equal the engine's records and the analysis' explanations at the chosen threshold,
 selecting a row draws the pair on the canvas (pixels), and canvas clicks select rows."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
 
 from __future__ import annotations
 
@@ -12,13 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_error_set import ErrorSet, open_and_analyse, write_error_set
-from gui_fixtures import (  # noqa: F401
-    canvas_pixel,
-    differs,
-    isolated_user_state,
-    settings_path,
-    window,
-)
+from gui_fixtures import canvas_pixel, differs
 from PIL import Image
 from PySide6.QtCore import Qt
 

@@ -1,12 +1,10 @@
 """Overlay rendering and hit-testing as pure numpy (no window)."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
-
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_fixtures import GREY, TinySet, tiny_set  # noqa: F401
+from gui_fixtures import GREY, TinySet
 
 from placeseg_review.data import load_predictions, open_layout
 from placeseg_review.overlay import (

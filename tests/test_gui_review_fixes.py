@@ -3,7 +3,6 @@ arguments checked up front, ground-truth ids relatable between the inspector and
 view, size-mismatched predictions listed (not drawn), file-level validation problems, and an
 error view whose image list shows every column."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
 
 from __future__ import annotations
 
@@ -16,15 +15,7 @@ from pathlib import Path
 
 import pytest
 from gui_error_set import ErrorSet, open_and_analyse, write_error_set
-from gui_fixtures import (  # noqa: F401
-    TinySet,
-    isolated_user_state,
-    open_tiny,
-    settings_path,
-    tiny_set,
-    wait_settled,
-    window,
-)
+from gui_fixtures import TinySet, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 
 from placeseg_review.image_list import COL_FINDINGS

@@ -1,7 +1,5 @@
 """The validation view with real widgets: the validator's report as shown, jumps, cancel, export."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
-
 from __future__ import annotations
 
 import json
@@ -9,17 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_fixtures import (  # noqa: F401
-    H,
-    TinySet,
-    W,
-    isolated_user_state,
-    open_tiny,
-    settings_path,
-    tiny_set,
-    wait_settled,
-    window,
-)
+from gui_fixtures import H, TinySet, W, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 
 from placeseg_core import rle as rle_utils

@@ -1,24 +1,11 @@
 """The review window with real widgets, offscreen: what it shows after user actions."""
 
-# ruff: noqa: F811  (pytest fixtures imported from gui_fixtures are re-bound as arguments)
-
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from gui_fixtures import (  # noqa: F401
-    TinySet,
-    canvas_pixel,
-    differs,
-    isolated_user_state,
-    make_window,
-    open_tiny,
-    settings_path,
-    tiny_set,
-    wait_settled,
-    window,
-)
+from gui_fixtures import canvas_pixel, differs, make_window, open_tiny, wait_settled
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
