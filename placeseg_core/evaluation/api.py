@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from ..jsonio import paused_gc
 from ..submission import Submission
 from .control import Control, ProgressCallback
 from .fast import RunOutput, outside_ranges, run_fast
 from .groundtruth import GroundTruth, ground_truth_from_dict, load_ground_truth
-from .loading import gc_paused, load_submission_fast, submission_from_parsed
+from .loading import load_submission_fast, submission_from_parsed
 from .params import EvalParams, challenge_params
 from .prepare import README_LIMIT, check_images, images_over_limit, readme_rule_mask
 from .records import (
@@ -42,7 +43,7 @@ def as_ground_truth(gt: GroundTruth | dict[str, Any] | str | os.PathLike[str]) -
     if isinstance(gt, GroundTruth):
         return gt
     if isinstance(gt, dict):
-        with gc_paused():
+        with paused_gc():
             return ground_truth_from_dict(gt)
     return load_ground_truth(gt)
 
@@ -104,7 +105,7 @@ def evaluate(
     if broken:
         selections.append(everything if readme_rule else rule_mask)
     control.set_total(0)
-    with gc_paused():
+    with paused_gc():
         if engine == "fast":
             runs = run_fast(gt, sub, params, selections, img_idx, control, workers, timings)
             gt_matched = [None] * len(runs)

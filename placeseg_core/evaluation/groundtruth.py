@@ -17,7 +17,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from ..errors import InputError
-from .loading import gc_paused, read_json
+from ..jsonio import paused_gc, read_json_file
 
 
 def _is_int(value: Any) -> bool:
@@ -175,8 +175,8 @@ def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
 
 def load_ground_truth(path: str | os.PathLike[str]) -> GroundTruth:
     """Read a ground-truth JSON file (``placeseg convert`` output or any COCO instances file)."""
-    data = read_json(path)
-    with gc_paused():
+    data = read_json_file(path)
+    with paused_gc():
         return ground_truth_from_dict(data, source=str(path))
 
 

@@ -16,16 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..jsonio import paused_gc as gc_paused
-from ..jsonio import read_json_file
+from ..jsonio import paused_gc, read_json_file
 from ..submission import Submission, first_item_uses_bbox, submission_from_items
 
 _FIELDS = ("image_id", "category_id", "segmentation", "score")
-
-
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """:func:`placeseg_core.jsonio.read_json_file` (which pauses the collector while parsing)."""
-    return read_json_file(path)
 
 
 def _types(values: list[Any]) -> set[type]:
@@ -133,10 +127,10 @@ def submission_from_parsed(items: Any, source: str = "<memory>") -> Submission:
         fast = bulk_columns(items, source)
         if fast is not None:
             return fast
-    with gc_paused():
+    with paused_gc():
         return submission_from_items(items, source=source)
 
 
 def load_submission_fast(path: str | os.PathLike[str]) -> Submission:
     """Read a submission file into columns (see :func:`submission_from_parsed`)."""
-    return submission_from_parsed(read_json(path), source=str(path))
+    return submission_from_parsed(read_json_file(path), source=str(path))
