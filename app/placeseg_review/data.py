@@ -28,9 +28,10 @@ from placeseg_core.catalog import (
 )
 from placeseg_core.categories import CATEGORY_NAMES
 from placeseg_core.errors import InputError
+from placeseg_core.evaluation.loading import load_submission_fast
 from placeseg_core.jsonio import read_json_file
 from placeseg_core.layout import DatasetLayout, discover
-from placeseg_core.submission import Submission, SubmissionError, load_submission
+from placeseg_core.submission import Submission, SubmissionError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -280,7 +281,7 @@ def load_predictions(path: str | os.PathLike[str], dataset: ReviewDataset | None
     p = Path(path)
     if p.is_dir():
         raise SubmissionError(f"{p}: is a folder, expected a predictions JSON file")
-    sub = load_submission(p)
+    sub = load_submission_fast(p)  # the evaluator's bulk loader: same columns and messages, ~5x faster
     ids = set(dataset.index_of) if dataset is not None else None
     index = index_predictions(sub, ids, p)
     if dataset is not None:
