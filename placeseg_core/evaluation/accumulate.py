@@ -152,13 +152,14 @@ def _curves(tps: np.ndarray, fps: np.ndarray, n_pos: np.ndarray, kmin: np.ndarra
     keys = (tp_sum.transpose(1, 2, 0) + offsets[:, :, None]).ravel()
     queries = (kmin[:, None, :] + offsets[:, :, None]).ravel()
     flat = np.searchsorted(keys, queries, side="left").reshape(num_a, num_t, R)
-    inds = flat - (np.arange(num_a * num_t).reshape(num_a, num_t) * nd)[:, :, None]
+    lane_start = (np.arange(num_a * num_t).reshape(num_a, num_t) * nd)[:, :, None]
+    inds = flat - lane_start
     # pycocotools fills q[ri] = pr[pi] until pi runs past the end (IndexError swallowed by a
     # bare except): the rest stays 0
     valid = inds < nd
     safe = np.minimum(inds, nd - 1)
-    pr_l = pr.transpose(1, 2, 0)  # (A', T, nd)
-    picked = np.take_along_axis(pr_l, safe, axis=2)
+    # pr laid out lane by lane like ``keys``: one flat gather instead of take_along_axis
+    picked = pr.transpose(1, 2, 0).reshape(-1)[lane_start + safe]
     q = np.where(valid, picked, 0.0)
     ss = np.where(valid, scores_sorted[safe], 0.0)
     return q, ss, rc_last

@@ -184,13 +184,13 @@ def _match_bucket(width: int, members: np.ndarray, new_nd: np.ndarray, groups: G
         for section in (ok & ign, ok & ~ign):
             vals = np.where(section, xv, -2.0)
             j = last - np.argmax(vals[..., ::-1], axis=-1)  # last index among equal maxima
-            hit = np.take_along_axis(vals, j[..., None], axis=-1)[..., 0] > -2.0
-            best = np.where(hit, j, best)
+            # a lane has a candidate iff the section is non-empty (vals > -2 exactly there)
+            best = np.where(section.any(axis=-1), j, best)
         g_i, a_i, t_i = np.nonzero(best >= 0)
         matched[g_i, a_i, t_i, best[g_i, a_i, t_i]] = True
         out[rows] = best
         b0 = best[:, 0, :]
-        out_iou[rows] = np.where(b0 >= 0, np.take_along_axis(x, np.maximum(b0, 0), axis=1), np.nan)
+        out_iou[rows] = np.where(b0 >= 0, x[np.arange(len(rows))[:, None], np.maximum(b0, 0)], np.nan)
     # local column -> ground-truth row
     group_of_row = np.repeat(np.arange(n), depth)
     local = out.astype(np.int64)
