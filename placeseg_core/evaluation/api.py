@@ -11,10 +11,11 @@ import numpy as np
 from ..jsonio import paused_gc
 from ..submission import Submission
 from .control import Control, ProgressCallback
-from .fast import RunOutput, outside_ranges, run_fast
+from .fast import RunOutput, run_fast
 from .groundtruth import GroundTruth, ground_truth_from_dict, load_ground_truth
 from .loading import load_submission_fast, submission_from_parsed
 from .params import EvalParams, challenge_params
+from .parts import outside_ranges
 from .prepare import README_LIMIT, check_images, images_over_limit, readme_rule_mask
 from .records import (
     BEYOND_MAX_DETS,

@@ -5,6 +5,10 @@ images (work.py, matching.py), pycocotools' accumulate (accumulate.py). The quir
 (a match with GT id 0 counted; mask areas instead of box areas) only change which matches count
 and which detections are ignored, never the matching itself, so they reuse the matches and
 cost one more accumulate each.
+
+Every step after the plan is independent per category, so the categories are split into parts
+of about equal cost (parts.py) and each part -- matching *and* accumulate -- runs in its own
+process; only the per-category arrays and the matches travel back.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..submission import Submission
-from .accumulate import Accumulated, accumulate, lane_flags, ranked_order_in_group_order
+from .accumulate import Accumulated
 from .control import Control
 from .groundtruth import GroundTruth
 from .matching import MatchOutput
 from .params import EvalParams
+from .parts import PartInputs, PartScores, category_costs, chunk_bounds, run_part, split_categories
 from .prepare import Plan, group_ranks, make_plan
-from .work import WorkSet, choose_workers, run_all_chunks
+from .work import choose_workers, run_parts
 
 
 @dataclass
@@ -42,19 +47,6 @@ def gt_ignore_by_area(gt: GroundTruth, params: EvalParams) -> np.ndarray:
     """pycocotools' ``_ignore`` per area range: crowd, or area outside [lo, hi] (inclusive)."""
     areas = gt.ann_areas
     return np.stack([gt.ann_ignore | (areas < lo) | (areas > hi) for lo, hi in params.area_rngs])
-
-
-def outside_ranges(areas: np.ndarray, params: EvalParams) -> np.ndarray:
-    return np.stack([(areas < lo) | (areas > hi) for lo, hi in params.area_rngs], axis=1)
-
-
-def _chunk_bounds(num_images: int, cost: np.ndarray, chunks: int) -> np.ndarray:
-    cum = np.cumsum(cost)
-    total = cum[-1] if len(cum) else 0
-    if total == 0 or chunks <= 1:
-        return np.array([0, num_images], dtype=np.int64)
-    cuts = np.searchsorted(cum, total * np.arange(1, chunks) / chunks, side="left") + 1
-    return np.unique(np.concatenate(([0], cuts, [num_images]))).astype(np.int64)
 
 
 def run_fast(
@@ -86,42 +78,36 @@ def run_fast(
     gt_key = gt_img * max(K, 1) + gt_cat
     gt_order = np.argsort(gt_key, kind="stable")
     gt_ignore = gt_ignore_by_area(gt, params)
-
-    cost = np.bincount(img_idx[union_order], minlength=num_images).astype(np.float64)
-    cost += 4.0 * np.bincount(gt_img, minlength=num_images)
-    n_workers = choose_workers(workers, len(union_order))
-    chunks = max(4 * n_workers, min(96, len(union_order) // 5000 + 1)) if len(union_order) else 1
-    bounds = _chunk_bounds(num_images, cost, chunks)
-    work = WorkSet(
-        sub_rles=sub.rles, gt_rles=gt.ann_rles, gt_crowd=gt.ann_iscrowd, gt_ignore=gt_ignore,
-        iou_thrs=params.iou_thrs,
-        dt_index=union_order, dt_group=keys[union_order], gt_order=gt_order,
-        gt_group=gt_key[gt_order],
-        selections=[_scored_mask(p, len(sub)) for p in plans] if len(plans) > 1 else [in_union],
-        area_index=union_order, chunk_bounds=bounds, dt_img=img_idx[union_order],
-        gt_img=gt_img[gt_order], area_img=img_idx[union_order],
-    )
-    control.add_total(len(bounds) - 1)
-    timings["plan"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    results = run_all_chunks(work, n_workers, control)
-    timings["iou_and_matching"] = time.perf_counter() - mark
-    timings["workers"] = n_workers
-    mark = time.perf_counter()
-    mask_area = np.full(len(sub), np.nan)
-    for r in results:
-        mask_area[r.area_index] = r.areas
-    box_area = None if sub.bboxes is None else sub.bboxes[:, 2] * sub.bboxes[:, 3]  # loadRes: bb[2]*bb[3]
-
     npig = np.zeros((K, len(params.area_rngs)), dtype=np.int64)
     for a in range(len(params.area_rngs)):
         npig[:, a] = np.bincount(gt_cat[~gt_ignore[a]], minlength=K)[:K] if K else 0
 
-    outputs = []
-    for s, plan in enumerate(plans):
-        match = MatchOutput.concat([r.matches[s] for r in results], len(params.area_rngs), params.num_thresholds)
-        outputs.append(_score_plan(gt, sub, params, plan, match, mask_area, box_area, gt_ignore, npig, control))
-    timings["accumulate"] = time.perf_counter() - mark
+    n_workers = choose_workers(workers, len(union_order))
+    dt_cat = cat_idx[union_order]
+    cat_parts = split_categories(
+        category_costs(K, num_images, dt_cat, keys[union_order], gt_cat, gt_key), n_workers)
+    bounds = [chunk_bounds(num_images, img_idx[union_order][part[dt_cat]], gt_img[part[gt_cat]])
+              for part in cat_parts]
+    inputs = PartInputs(
+        gt=gt, sub=sub, params=params, plans=plans, cat_parts=cat_parts, chunk_bounds=bounds,
+        union_order=union_order, keys=keys, img_idx=img_idx, gt_order=gt_order, gt_key=gt_key,
+        gt_img=gt_img, gt_cat=gt_cat, gt_ignore=gt_ignore, npig=npig,
+        selection_masks=[_scored_mask(p, len(sub)) for p in plans] if len(plans) > 1 else [in_union],
+    )
+    # one step per chunk, one per selection scored in each part
+    control.add_total(sum(len(b) - 1 for b in bounds) + len(cat_parts) * len(plans))
+    timings["plan"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    parts = run_parts(lambda p, tick: run_part(inputs, p, tick, control.check), len(cat_parts), control)
+    timings["parts"] = time.perf_counter() - mark
+    timings["workers"] = len(cat_parts)
+    for p, part in enumerate(parts):
+        for key, value in part.timings.items():  # part 0 ran in this process
+            timings[key if p == 0 else f"{key} (part {p})"] = value
+    mark = time.perf_counter()
+    outputs = [_merge(plan, K, [part.runs[s] for part in parts], cat_parts, params)
+               for s, plan in enumerate(plans)]
+    timings["merge"] = time.perf_counter() - mark
     return outputs
 
 
@@ -131,48 +117,39 @@ def _scored_mask(plan: Plan, n: int) -> np.ndarray:
     return m
 
 
-def _score_plan(gt: GroundTruth, sub: Submission, params: EvalParams, plan: Plan, match: MatchOutput,
-                mask_area: np.ndarray, box_area: np.ndarray | None, gt_ignore: np.ndarray,
-                npig: np.ndarray, control: Control) -> RunOutput:
-    scored = plan.scored
-    pos = np.full(len(sub), -1, dtype=np.int64)
-    pos[scored] = np.arange(len(scored))
-    cand_pos = pos[match.dt_index]
-    K = len(gt.category_ids)
-    official_area = mask_area[scored] if box_area is None else box_area[scored]
-    outside = outside_ranges(official_area, params)
-    columns = (plan.cat_idx[scored], plan.img_idx[scored], plan.rank[scored], sub.scores[scored])
-    order = ranked_order_in_group_order(columns[0], columns[3])  # columns are in plan.scored order
+def _merge(plan: Plan, K: int, runs: list[PartScores], cat_parts: list[np.ndarray],
+           params: EvalParams) -> RunOutput:
+    """One selection's results from the parts: each part filled its own categories."""
+    T, R, A, M = len(params.iou_thrs), len(params.rec_thrs), len(params.area_rngs), len(params.max_dets)
+    official = Accumulated(np.full((T, R, K, A, M), -1.0), np.full((T, K, A, M), -1.0),
+                           np.full((T, R, K, A, M), -1.0))
+    for run, part in zip(runs, cat_parts, strict=True):
+        _paste(official, run.official, part)
 
-    def run(flags_outside: np.ndarray, count_id_zero: bool, base: Accumulated | None = None,
-            categories: np.ndarray | None = None) -> Accumulated:
-        flags = lane_flags(match.gt_row, cand_pos, len(scored), flags_outside, gt_ignore, gt.ann_ids,
-                           count_id_zero=count_id_zero)
-        return accumulate(params, K, *columns, flags, npig, cancel_check=control.check,
-                          base=base, categories=categories, order=order)
+    def variant(name: str) -> Accumulated | None:
+        if all(getattr(run, name) is None for run in runs):
+            return None
+        # a part without the variant has the official numbers for its categories
+        out = Accumulated(official.precision.copy(), official.recall.copy(), official.scores.copy())
+        for run, part in zip(runs, cat_parts, strict=True):
+            if getattr(run, name) is not None:
+                _paste(out, getattr(run, name), part)
+        return out
 
-    control.add_total(1)
-    official = run(outside, False)
-    control.advance()
-    matched = match.gt_row >= 0
-    hits_zero = matched & (gt.ann_ids[np.maximum(match.gt_row, 0)] == 0)
-    id0_counted = None
-    if hits_zero.any():
-        # only the categories of those detections change
-        touched = plan.cat_idx[match.dt_index[hits_zero.any(axis=(1, 2))]]
-        control.add_total(1)
-        id0_counted = run(outside, True, official, touched)
-        control.advance()
-    mask_variant = None
-    moves = 0
-    if box_area is not None:
-        mask_outside = outside_ranges(mask_area[scored], params)
-        moved = np.any(mask_outside != outside, axis=1)
-        moves = int(moved.sum())
-        control.add_total(1)
-        mask_variant = run(mask_outside, False, official, columns[0][moved])
-        control.advance()
-    zero_all = hits_zero[:, 0, :]
-    return RunOutput(plan, match, official, id0_counted, mask_variant,
-                     id0_pairs=int(zero_all.sum()), id0_predictions=int(zero_all.any(axis=1).sum()),
-                     bbox_area_moves=moves)
+    return RunOutput(
+        plan=plan,
+        match=MatchOutput.concat([run.match for run in runs], A, T),
+        official=official, id0_counted=variant("id0_counted"), mask_areas=variant("mask_areas"),
+        id0_pairs=sum(run.id0_pairs for run in runs),
+        id0_predictions=sum(run.id0_predictions for run in runs),
+        bbox_area_moves=sum(run.bbox_area_moves for run in runs),
+    )
+
+
+def _paste(into: Accumulated, part_arrays: Accumulated, part: np.ndarray) -> None:
+    """Copy a part's category slices (the K axis holds only the part's categories)."""
+    cats = np.flatnonzero(part)
+    into.precision[:, :, cats] = part_arrays.precision
+    into.recall[:, cats] = part_arrays.recall
+    into.scores[:, :, cats] = part_arrays.scores
+

@@ -24,10 +24,11 @@ from .. import rle as rle_utils
 from ..submission import Submission
 from .accumulate import Accumulated
 from .control import Control
-from .fast import RunOutput, outside_ranges
+from .fast import RunOutput
 from .groundtruth import GroundTruth
 from .matching import MatchOutput
 from .params import EvalParams
+from .parts import outside_ranges
 from .prepare import make_plan
 
 

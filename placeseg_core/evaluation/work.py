@@ -1,6 +1,6 @@
 """The Python-level part of the fast engine, in chunks of images: detection areas, IoU per
 (image, category) group with ``pycocotools.mask.iou`` on RLEs (never decoded to pixels), and the
-greedy matching. Chunks run in this process and, where it pays, in one forked helper process.
+greedy matching; and :func:`run_parts`, which runs parts of the work in forked helpers.
 """
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, TypeVar
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -52,7 +54,7 @@ class ChunkResult:
     areas: np.ndarray
 
 
-_WORK: WorkSet | None = None  # set in the parent before forking
+T = TypeVar("T")
 
 
 def _slice(img: np.ndarray, lo: int, hi: int) -> slice:
@@ -66,9 +68,7 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.arange(int(lengths.sum()), dtype=np.int64) + starts
 
 
-def run_chunk(chunk: int, work: WorkSet | None = None) -> ChunkResult:
-    w = work if work is not None else _WORK
-    assert w is not None
+def run_chunk(chunk: int, w: WorkSet) -> ChunkResult:
     lo, hi = int(w.chunk_bounds[chunk]), int(w.chunk_bounds[chunk + 1])
     a_sl = _slice(w.area_img, lo, hi)
     a_idx = w.area_index[a_sl]
@@ -101,10 +101,6 @@ def run_chunk(chunk: int, work: WorkSet | None = None) -> ChunkResult:
     return ChunkResult(outputs, a_idx, areas)
 
 
-def _run_in_helper(chunk: int) -> ChunkResult:
-    return run_chunk(chunk)
-
-
 def choose_workers(requested: int | None, num_scored: int) -> int:
     """1 or 2 processes. Automatic choice forks only from a single-threaded main thread (a GUI
     calls from a worker thread and gets 1: forking a multi-threaded process is unsafe)."""
@@ -119,33 +115,105 @@ def choose_workers(requested: int | None, num_scored: int) -> int:
     return 2
 
 
-def run_all_chunks(work: WorkSet, workers: int, control: Control) -> list[ChunkResult]:
-    """Every chunk, in order; with ``workers`` > 1, helpers take chunks from the far end."""
-    n = len(work.chunk_bounds) - 1
-    results: list[ChunkResult | None] = [None] * n
-    if workers <= 1 or n < 2:
-        for c in range(n):
-            results[c] = run_chunk(c, work)
-            control.advance()
-        return results  # type: ignore[return-value]
-    global _WORK
-    _WORK = work
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("fork"))
+def run_parts(task: Callable[[int, Callable[[], None]], T], parts: int, control: Control) -> list[T]:
+    """``task(p, tick)`` for every part ``p``: part 0 here, the others in forked helpers.
+
+    ``tick()`` marks one step of progress. A helper sends its ticks and then its result
+    through a pipe; this process passes the ticks on to ``control`` while it works and while it
+    waits, so progress and cancel keep working. A helper that fails in any way (an exception,
+    killed for memory) has its part run again here: the part is deterministic, so the result is
+    the same -- or the same exception is raised, with a traceback from this process.
+    """
+    if parts <= 1:
+        return [task(0, control.advance)]
+    ctx = multiprocessing.get_context("fork")
+    helpers: list[_Helper] = []
+    results: list[T | None] = [None] * parts
     try:
-        futures: dict[int, Future[ChunkResult]] = {}
-        for c in range(n - 1, n // 2 - 1, -1):  # helpers start from the last chunk
-            futures[c] = pool.submit(_run_in_helper, c)
-        for c in range(n):
-            fut = futures.get(c)
-            if fut is None or fut.cancel():
-                results[c] = run_chunk(c, work)
-            else:
-                results[c] = fut.result()
+        for p in range(1, parts):
+            receiver, sender = ctx.Pipe(duplex=False)
+            try:
+                process = ctx.Process(target=_helper_main, args=(task, p, sender), daemon=True)
+                process.start()
+            except OSError:  # no memory or processes left: the part runs here later
+                receiver.close()
+                helpers.append(_Helper(None, None, control))
+                continue
+            finally:
+                sender.close()
+            helpers.append(_Helper(process, receiver, control))
+
+        def tick() -> None:
+            for helper in helpers:
+                helper.drain()
             control.advance()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
+
+        results[0] = task(0, tick)
+        for p, helper in enumerate(helpers, start=1):
+            done, value = helper.wait()
+            results[p] = value if done else task(p, control.advance)
     finally:
-        _WORK = None
-    pool.shutdown(wait=True)
+        for helper in helpers:
+            helper.stop()
     return results  # type: ignore[return-value]
+
+
+def _helper_main(task: Callable[[int, Callable[[], None]], Any], part: int, conn: Connection) -> None:
+    """In a forked helper: run the part, sending a tick per step, then the result."""
+    try:
+        result = task(part, lambda: conn.send(_TICK))
+        conn.send((_DONE, result))
+    except BaseException:  # noqa: BLE001 -- the parent runs the part itself and sees the error
+        try:
+            conn.send((_FAILED, None))
+        except OSError:
+            pass
+    conn.close()
+
+
+_TICK, _DONE, _FAILED = "tick", "done", "failed"
+
+
+class _Helper:
+    """The parent's side of one helper: its ticks, its result, stopping it."""
+
+    def __init__(self, process: BaseProcess | None, conn: Connection | None, control: Control) -> None:
+        self.process, self.conn, self.control = process, conn, control
+        self.finished = process is None
+        self.result: tuple[bool, Any] = (False, None)
+
+    def _take(self) -> None:
+        assert self.conn is not None
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):  # died without a word
+            self.finished = True
+            return
+        if message == _TICK:
+            self.control.advance()
+        else:
+            self.finished = True
+            self.result = (message[0] == _DONE, message[1])
+
+    def drain(self) -> None:
+        """Take whatever the helper has sent so far, without waiting."""
+        while not self.finished and self.conn is not None and self.conn.poll():
+            self._take()
+
+    def wait(self) -> tuple[bool, Any]:
+        """Until the result (True, value) or a failure (False, None); polls cancel meanwhile."""
+        while not self.finished and self.conn is not None:
+            if self.conn.poll(0.05):
+                self._take()
+            else:
+                self.control.check()
+        return self.result
+
+    def stop(self) -> None:
+        if self.process is not None and not self.result[0]:
+            self.process.kill()
+            self.process.join()
+        # a helper that delivered exits by itself; multiprocessing reaps it later (joining here
+        # would wait for the kernel to free its memory)
+        if self.conn is not None:
+            self.conn.close()
