@@ -122,3 +122,42 @@ def test_cancel_while_waiting_for_a_helper_stops_it():
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+def test_batched_iou_calls_give_each_group_its_own_matrix():
+    """Several groups of one image share a pycocotools ``iou`` call; each group's block equals
+    the call pycocotools itself makes for that group (crowd regions included)."""
+    from pycocotools import mask as mask_utils
+
+    from placeseg_core.evaluation.matching import Groups
+    from placeseg_core.evaluation.work import WorkSet, group_ious, iou_batches
+
+    case = make_case(5, n_images=6, crowd=True, many=True)
+    gt = case.gt
+    rles = [a["segmentation"] for a in gt["annotations"]]
+    crowd = np.array([a["iscrowd"] for a in gt["annotations"]], dtype=bool)
+    preds = [it["segmentation"] for it in case.items]
+    by_group: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+    for i, it in enumerate(case.items):
+        by_group.setdefault((it["image_id"], it["category_id"]), ([], []))[0].append(i)
+    for r, a in enumerate(gt["annotations"]):
+        if (a["image_id"], a["category_id"]) in by_group:
+            by_group[(a["image_id"], a["category_id"])][1].append(r)
+    keys = sorted(k for k, (d, g) in by_group.items() if d and g)
+    assert len({img for img, _ in keys}) < len(keys)  # some image has several groups
+    dts = [by_group[k][0] for k in keys]
+    gts = [by_group[k][1] for k in keys]
+    groups = Groups(np.array([len(d) for d in dts]), np.array([len(g) for g in gts]),
+                    np.array([i for d in dts for i in d]), np.array([r for g in gts for r in g]), np.zeros(0))
+    work = WorkSet(sub_rles=preds, gt_rles=rles, gt_crowd=crowd, gt_ignore=np.zeros((1, len(rles)), bool),
+                   iou_thrs=np.array([0.5]), dt_index=groups.dt_index, dt_group=groups.dt_index,
+                   gt_order=groups.gt_rows, gt_group=groups.gt_rows, selections=[], area_index=groups.dt_index,
+                   chunk_bounds=np.array([0, 1]), dt_img=groups.dt_index, gt_img=groups.gt_rows,
+                   area_img=groups.dt_index)
+    image = np.array([img for img, _ in keys])
+    got = group_ious(work, groups, image)
+    expected = np.concatenate([
+        np.asarray(mask_utils.iou([preds[i] for i in d], [rles[r] for r in g], [int(crowd[r]) for r in g])).reshape(-1)
+        for d, g in zip(dts, gts, strict=True)])
+    assert np.array_equal(got, expected)
+    assert len(iou_batches(image.tolist(), groups.num_dt.tolist(), groups.num_gt.tolist(), 40)) - 1 < len(keys)

@@ -85,7 +85,8 @@ def _bucket_width(g: np.ndarray) -> np.ndarray:
     return np.where(g <= 8, g, pow2)
 
 
-def _offsets(counts: np.ndarray) -> np.ndarray:
+def offsets(counts: np.ndarray) -> np.ndarray:
+    """Exclusive prefix sums with the total at the end: [0, c0, c0 + c1, ...]."""
     out = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=out[1:])
     return out
@@ -102,7 +103,7 @@ def match_groups(groups: Groups, gt_ignore: np.ndarray, gt_crowd: np.ndarray, io
     nd, ng = groups.num_dt, groups.num_gt
     # element -> (group, global row, global column)
     size = nd * ng
-    elem_start, row_base, col_base = _offsets(size), _offsets(nd), _offsets(ng)
+    elem_start, row_base, col_base = offsets(size), offsets(nd), offsets(ng)
     group_of_elem = np.repeat(np.arange(n), size)
     local = np.arange(len(groups.ious)) - elem_start[group_of_elem]
     width_e = ng[group_of_elem]
@@ -120,9 +121,9 @@ def match_groups(groups: Groups, gt_ignore: np.ndarray, gt_crowd: np.ndarray, io
     new_nd = np.bincount(group_of_row[row_keep], minlength=n)
     new_ng = np.bincount(group_of_col[col_keep], minlength=n)
     # rank of each kept row / column within its group (exclusive prefix counts per group start)
-    kept_before_row = _offsets(row_keep)
+    kept_before_row = offsets(row_keep)
     new_row = kept_before_row[1:] - 1 - kept_before_row[row_base[:-1]][group_of_row]
-    kept_before_col = _offsets(col_keep)
+    kept_before_col = offsets(col_keep)
     new_col = kept_before_col[1:] - 1 - kept_before_col[col_base[:-1]][group_of_col]
     elem_keep = row_keep[row] & col_keep[col]
     widths = _bucket_width(new_ng)
@@ -147,7 +148,7 @@ def _match_bucket(width: int, members: np.ndarray, new_nd: np.ndarray, groups: G
     slot = np.full(len(new_nd), -1, dtype=np.int64)  # group -> position in this bucket
     slot[members] = np.arange(n)
     depth = new_nd[members]
-    starts = _offsets(depth)[:-1]
+    starts = offsets(depth)[:-1]
     total = int(depth.sum())
     # rows of the bucket: kept detections of member groups
     r_sel = row_keep & (slot[group_of_row] >= 0)
