@@ -137,3 +137,21 @@ def test_subprocess_entry_point(tmp_path, cat):
     doc = json.loads(proc.stdout)
     assert doc["counts"] == {"unknown-category": 1} and doc["problems"][0]["index"] == 0
     assert "Traceback" not in proc.stderr
+
+
+def test_a_split_without_images_says_so_instead_of_of_0_expected(tmp_path, capsys):
+    from test_validate_fixtures import catalog_dict
+
+    doc = catalog_dict()
+    doc["images"] = [im for im in doc["images"] if "_val_" in im["file_name"]]  # no test images
+    cat_path = tmp_path / "val_only.json"
+    cat_path.write_text(json.dumps(doc))
+    code, out, _ = run_cli(capsys, write_items(tmp_path, valid_items()), "--img-cat-ids", cat_path, "--split", "test")
+    assert code == 1 and "wrong-split" in out
+    assert "none expected: the test split lists no images" in out and "of 0 expected" not in out
+
+
+def test_a_lowered_size_limit_is_printed_in_kilobytes(tmp_path, cat, capsys):
+    code, out, _ = run_cli(capsys, write_items(tmp_path, valid_items()), "--img-cat-ids", cat, "--max-size-mb", "0.0002")
+    assert code == 1
+    assert "is above the limit of 0.2 KB" in out and "0 MB" not in out and "full test submission" not in out

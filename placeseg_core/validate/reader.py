@@ -30,6 +30,15 @@ class _Failed:
 FAILED = _Failed()
 
 
+
+def file_size(num_bytes: int) -> str:
+    """A size for messages: whole MB for big files, but never "0 MB" for a small limit."""
+    if num_bytes >= 10e6:
+        return f"{num_bytes / 1e6:,.0f} MB"
+    if num_bytes >= 1e5:
+        return f"{num_bytes / 1e6:,.1f} MB"
+    return f"{num_bytes / 1e3:,.1f} KB"
+
 def _line_column(raw: bytes | mmap.mmap, pos: int) -> tuple[int, int]:
     before = bytes(raw[:pos])
     return before.count(b"\n") + 1, pos - (before.rfind(b"\n") + 1) + 1
@@ -48,12 +57,11 @@ def read_bytes(path: str | os.PathLike[str], out: ProblemCollector, max_bytes: i
             return FAILED
         size = p.stat().st_size
         if size > max_bytes:
-            out.add(
-                "file-too-large",
-                f"{p}: {size / 1e6:,.0f} MB is above the limit of {max_bytes / 1e6:,.0f} MB "
-                "(even a full test submission, 255 masks for each of 3,352 images, is smaller); "
-                "reading it would need about five times its size in memory",
-            )
+            # the default limit is far above any real submission; a lowered one is the user's
+            why = ("(even a full test submission, 255 masks for each of 3,352 images, is smaller); "
+                   "reading it would need about five times its size in memory"
+                   if max_bytes >= DEFAULT_MAX_BYTES else "")
+            out.add("file-too-large", f"{p}: {file_size(size)} is above the limit of {file_size(max_bytes)} {why}".rstrip())
             return FAILED
         with open(p, "rb") as handle:
             if 0 < size and p.is_file():
@@ -70,7 +78,7 @@ def read_bytes(path: str | os.PathLike[str], out: ProblemCollector, max_bytes: i
         out.add("unreadable-file", f"{p}: cannot read ({exc.strerror or exc})")
         return FAILED
     if len(raw) > max_bytes:  # grew while we looked, or a special file
-        out.add("file-too-large", f"{p}: more than {max_bytes / 1e6:,.0f} MB")
+        out.add("file-too-large", f"{p}: more than {file_size(max_bytes)}")
         return FAILED
     return raw
 

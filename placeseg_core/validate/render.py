@@ -51,6 +51,8 @@ def _stats_lines(stats: dict[str, Any]) -> list[str]:
     if covered is not None:
         expected = stats.get("expected_images")
         of = f" of {expected:,} expected" if expected is not None else ""
+        if expected == 0:  # e.g. --split test with an image list that has only val images
+            of = f" (none expected: the {stats.get('split') or 'chosen'} split lists no images)"
         out.append(f"images covered: {covered:,}{of}")
     per = stats.get("per_image")
     if per:
