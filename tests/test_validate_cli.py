@@ -153,5 +153,5 @@ def test_a_split_without_images_says_so_instead_of_of_0_expected(tmp_path, capsy
 
 def test_a_lowered_size_limit_is_printed_in_kilobytes(tmp_path, cat, capsys):
     code, out, _ = run_cli(capsys, write_items(tmp_path, valid_items()), "--img-cat-ids", cat, "--max-size-mb", "0.0002")
-    assert code == 1
+    assert code == 2  # the file cannot be used as given
     assert "is above the limit of 0.2 KB" in out and "0 MB" not in out and "full test submission" not in out
