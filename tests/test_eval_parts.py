@@ -161,3 +161,34 @@ def test_batched_iou_calls_give_each_group_its_own_matrix():
         for d, g in zip(dts, gts, strict=True)])
     assert np.array_equal(got, expected)
     assert len(iou_batches(image.tolist(), groups.num_dt.tolist(), groups.num_gt.tolist(), 40)) - 1 < len(keys)
+
+
+def test_a_rerun_part_does_not_count_the_helpers_ticks_twice():
+    parent = os.getpid()
+
+    def task(p, tick):
+        for step in range(3):
+            if os.getpid() != parent and step == 2:
+                raise MemoryError("helper ran out after two steps")
+            tick()
+        return p
+
+    seen = []
+    control = Control(progress=lambda done, total: seen.append(done))
+    control.set_total(6)
+    assert run_parts(task, 2, control) == [0, 1]
+    assert seen[-1] == 6 and seen.count(6) == 1  # full only at the very end
+
+
+def test_the_callers_cancel_callable_runs_only_in_the_calling_process(tmp_path):
+    calls = tmp_path / "calls.txt"
+
+    def cancel() -> bool:
+        with open(calls, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return False
+
+    case = make_case(2, n_images=8, many=True)
+    evaluate(case.gt, case.items, workers=2, cancel=cancel)
+    pids = set(calls.read_text().split())
+    assert pids == {str(os.getpid())}

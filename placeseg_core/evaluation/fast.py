@@ -13,7 +13,9 @@ process; only the per-category arrays and the matches travel back.
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +26,15 @@ from .control import Control
 from .groundtruth import GroundTruth
 from .matching import MatchOutput
 from .params import EvalParams
-from .parts import PartInputs, PartScores, category_costs, chunk_bounds, run_part, split_categories
+from .parts import (
+    PartInputs,
+    PartOutput,
+    PartScores,
+    category_costs,
+    chunk_bounds,
+    run_part,
+    split_categories,
+)
 from .prepare import Plan, group_ranks, make_plan
 from .work import choose_workers, run_parts
 
@@ -98,7 +108,14 @@ def run_fast(
     control.add_total(sum(len(b) - 1 for b in bounds) + len(cat_parts) * len(plans))
     timings["plan"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    parts = run_parts(lambda p, tick: run_part(inputs, p, tick, control.check), len(cat_parts), control)
+    parent = os.getpid()
+
+    def task(p: int, tick: Callable[[], None]) -> PartOutput:
+        # the caller's cancel is polled here only: a helper is killed on cancel, and the
+        # caller's callable (a GUI's, say) has no business running in a forked child
+        return run_part(inputs, p, tick, control.check if os.getpid() == parent else None)
+
+    parts = run_parts(task, len(cat_parts), control)
     timings["parts"] = time.perf_counter() - mark
     timings["workers"] = len(cat_parts)
     for p, part in enumerate(parts):

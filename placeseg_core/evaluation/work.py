@@ -157,15 +157,16 @@ def run_chunk(chunk: int, w: WorkSet) -> ChunkResult:
 
 
 def choose_workers(requested: int | None, num_scored: int) -> int:
-    """1 or 2 processes. Automatic choice forks only from a single-threaded main thread (a GUI
-    calls from a worker thread and gets 1: forking a multi-threaded process is unsafe)."""
+    """How many processes. Automatic choice: 2 only from a single-threaded main thread (a GUI
+    calls from a worker thread and gets 1: forking a multi-threaded process is unsafe). An
+    explicit number is the caller's word that forking is safe; without ``fork`` it is 1."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
     if requested is not None:
         return max(1, int(requested))
     if (os.cpu_count() or 1) < 2 or num_scored < PARALLEL_MIN_PREDICTIONS:
         return 1
     if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
-        return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return 2
 
@@ -184,33 +185,67 @@ def run_parts(task: Callable[[int, Callable[[], None]], T], parts: int, control:
     ctx = multiprocessing.get_context("fork")
     helpers: list[_Helper] = []
     results: list[T | None] = [None] * parts
+
+    def drain_all() -> None:
+        for helper in helpers:
+            helper.drain()
+
     try:
         for p in range(1, parts):
-            receiver, sender = ctx.Pipe(duplex=False)
-            try:
-                process = ctx.Process(target=_helper_main, args=(task, p, sender), daemon=True)
-                process.start()
-            except OSError:  # no memory or processes left: the part runs here later
-                receiver.close()
-                helpers.append(_Helper(None, None, control))
-                continue
-            finally:
-                sender.close()
-            helpers.append(_Helper(process, receiver, control))
+            helpers.append(_start_helper(ctx, task, p, control))
 
         def tick() -> None:
-            for helper in helpers:
-                helper.drain()
+            drain_all()
             control.advance()
 
         results[0] = task(0, tick)
         for p, helper in enumerate(helpers, start=1):
-            done, value = helper.wait()
-            results[p] = value if done else task(p, control.advance)
+            while not helper.finished:
+                helper.wait_briefly()
+                drain_all()  # the others' ticks too, so progress does not come in bursts
+                control.check()
+            if helper.result[0]:
+                results[p] = helper.result[1]
+            else:  # run it here; its ticks already counted are not counted twice
+                control.check()
+                results[p] = task(p, _skip_first(helper.ticks, control.advance))
     finally:
         for helper in helpers:
             helper.stop()
+        multiprocessing.active_children()  # reaps the helpers that have exited (never blocks)
     return results  # type: ignore[return-value]
+
+
+def _skip_first(n: int, advance: Callable[[], None]) -> Callable[[], None]:
+    skipped = 0
+
+    def tick() -> None:
+        nonlocal skipped
+        if skipped < n:
+            skipped += 1
+        else:
+            advance()
+
+    return tick
+
+
+def _start_helper(ctx: Any, task: Callable[[int, Callable[[], None]], Any], part: int,
+                  control: Control) -> _Helper:
+    """Fork a helper for ``part``; on failure (no memory, processes or file descriptors left)
+    a helper that has already failed, so that the part runs in this process."""
+    try:
+        receiver, sender = ctx.Pipe(duplex=False)
+    except OSError:
+        return _Helper(None, None, control)
+    try:
+        process = ctx.Process(target=_helper_main, args=(task, part, sender), daemon=True)
+        process.start()
+    except OSError:
+        receiver.close()
+        return _Helper(None, None, control)
+    finally:
+        sender.close()
+    return _Helper(process, receiver, control)
 
 
 def _helper_main(task: Callable[[int, Callable[[], None]], Any], part: int, conn: Connection) -> None:
@@ -234,8 +269,9 @@ class _Helper:
 
     def __init__(self, process: BaseProcess | None, conn: Connection | None, control: Control) -> None:
         self.process, self.conn, self.control = process, conn, control
-        self.finished = process is None
+        self.finished = process is None or conn is None
         self.result: tuple[bool, Any] = (False, None)
+        self.ticks = 0
 
     def _take(self) -> None:
         assert self.conn is not None
@@ -245,6 +281,7 @@ class _Helper:
             self.finished = True
             return
         if message == _TICK:
+            self.ticks += 1
             self.control.advance()
         else:
             self.finished = True
@@ -255,20 +292,16 @@ class _Helper:
         while not self.finished and self.conn is not None and self.conn.poll():
             self._take()
 
-    def wait(self) -> tuple[bool, Any]:
-        """Until the result (True, value) or a failure (False, None); polls cancel meanwhile."""
-        while not self.finished and self.conn is not None:
-            if self.conn.poll(0.05):
-                self._take()
-            else:
-                self.control.check()
-        return self.result
+    def wait_briefly(self) -> None:
+        """Take the next message if one comes within 50 ms."""
+        if not self.finished and self.conn is not None and self.conn.poll(0.05):
+            self._take()
 
     def stop(self) -> None:
         if self.process is not None and not self.result[0]:
             self.process.kill()
             self.process.join()
-        # a helper that delivered exits by itself; multiprocessing reaps it later (joining here
-        # would wait for the kernel to free its memory)
+        # a helper that delivered exits by itself and is reaped by active_children() (joining
+        # here would wait for the kernel to free its memory)
         if self.conn is not None:
             self.conn.close()
