@@ -368,6 +368,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return True
         self._shut_down = True
+        self.errors.stop_auto()  # a pending automatic analysis must not start any more
         self.settings.set_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         return self.controller.shutdown()

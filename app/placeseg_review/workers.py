@@ -35,11 +35,17 @@ class WorkerSignals(QObject):
     finished = Signal()  # always last, whatever happened
 
 
+#: Progress reaches the GUI at most this often: each update repaints the progress bar, and
+#: the GUI thread waits for the GIL on every step of that while the worker computes.
+PROGRESS_INTERVAL_S = 0.05
+
+
 class Task:
     """Handed to the worker function: progress reporting and cooperative cancellation."""
 
     def __init__(self, worker: FunctionWorker) -> None:
         self._worker = worker
+        self._last_progress = float("-inf")
 
     @property
     def cancelled(self) -> bool:
@@ -50,8 +56,22 @@ class Task:
             raise Cancelled
 
     def progress(self, done: int, total: int) -> None:
+        """Report ``done`` of ``total``; updates closer than PROGRESS_INTERVAL_S are dropped
+        (never the last one, done == total)."""
         self.check()
-        self._worker.signals.progress.emit(int(done), int(total))
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_INTERVAL_S and done < total:
+            return
+        self._last_progress = now
+        _emit(self._worker.signals.progress, int(done), int(total))
+
+
+def _emit(signal: Any, *args: Any) -> None:
+    """Emit, unless the window (and with it the signal's object) is already gone."""
+    try:
+        signal.emit(*args)
+    except RuntimeError:  # "Signal source has been deleted": nobody is listening any more
+        pass
 
 
 class FunctionWorker:
@@ -79,21 +99,21 @@ class FunctionWorker:
 
     def run(self) -> None:
         sig = self.signals
-        sig.started.emit()
+        _emit(sig.started)
         try:
             if self.is_cancelled:
                 raise Cancelled
             result = self.fn(Task(self), *self.args, **self.kwargs)
             if self.is_cancelled:
                 raise Cancelled
-            sig.returned.emit(result)
+            _emit(sig.returned, result)
         except Cancelled:
-            sig.cancelled.emit()
+            _emit(sig.cancelled)
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as data
             self.error_text = traceback.format_exc()
-            sig.errored.emit(exc)
+            _emit(sig.errored, exc)
         finally:
-            sig.finished.emit()
+            _emit(sig.finished)
 
 
 _IDLE_SECONDS = 2.0  # a pool thread with nothing to do for this long ends
