@@ -168,7 +168,7 @@ def test_analysis_runs_in_a_worker_after_the_evaluation(qtbot, window, error_set
     first = headers.index("ΔAP")
     assert headers[first:first + 4] == ["ΔAP", "Miss", "Dup", "Cls"]
     a = window.session.error_analysis
-    row = window.session.dataset.index_of[error_set.ids[0]]
+    row = model.row_of_entry(window.session.dataset.index_of[error_set.ids[0]])
     cells = [model.index(row, first + k).data() for k in range(4)]
     cols = a.images.columns
     assert cells == [f"{100 * cols['lost_ap'][0]:.2f}", int(cols["missed"][0]), int(cols["duplicate"][0]),

@@ -146,7 +146,7 @@ def test_size_mismatched_predictions_are_listed_counted_and_selectable(qtbot, wi
     open_tiny(qtbot, window, tiny_set)
     qtbot.waitUntil(lambda: window.session.validation is not None, timeout=20000)
     lst = window.image_list
-    b_row = lst.model.index(lst.model.session.dataset.index_of[20211], COL_FINDINGS)
+    b_row = lst.model.index(lst.model.row_of_entry(lst.model.session.dataset.index_of[20211]), COL_FINDINGS)
     assert b_row.data() == len(swapped)  # the image list counts them among the findings
     window.controller.go_to(20211)
     qtbot.waitUntil(lambda: window.session.image is not None and window.session.image.entry.id == 20211)

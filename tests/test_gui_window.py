@@ -9,7 +9,7 @@ from gui_fixtures import canvas_pixel, differs, make_window, open_tiny, wait_set
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from placeseg_review.image_list import COL_GT, COL_PREDS
+from placeseg_review.image_list import COL_GT, COL_ID, COL_PREDS
 from placeseg_review.render import Selection
 
 # pycocotools 2.0.11 with numpy 2 warns on every decode; it is not ours to fix.
@@ -69,6 +69,27 @@ def test_search_and_sort_the_image_list(qtbot, window, tiny_set):
     qtbot.waitUntil(lambda: window.session.dataset.scanned)
     lst.table.sortByColumn(COL_GT, Qt.SortOrder.AscendingOrder)
     assert lst.visible_ids() == [20211, 20210]  # 1 instance, then 3
+
+
+def test_header_sort_orders_rows_keeps_the_current_image_and_navigation_follows(qtbot, window):
+    window.controller.open_demo(n_images=8)
+    wait_settled(qtbot, window, timeout=60000)
+    qtbot.waitUntil(lambda: window.session.dataset.scanned)
+    lst = window.image_list
+    window.controller.go_to(20213)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20213)
+    preds = {i: window.session.predictions.count(i) for i in lst.visible_ids()}
+    lst.table.horizontalHeader().setSortIndicator(COL_PREDS, Qt.SortOrder.DescendingOrder)  # a header click
+    shown = [lst.proxy.index(r, COL_PREDS).data() for r in range(lst.proxy.rowCount())]
+    assert shown == sorted(preds.values(), reverse=True)
+    ids = lst.visible_ids()
+    # equal counts keep the data set's order (a stable sort, as Qt's own)
+    assert ids == sorted(preds, key=lambda i: (-preds[i], i))
+    row = ids.index(20213)
+    assert lst.table.currentIndex().row() == row  # the selection moved with its image
+    assert lst.neighbour(20213, 1) == (ids[row + 1] if row + 1 < len(ids) else 20213)
+    lst.table.horizontalHeader().setSortIndicator(COL_ID, Qt.SortOrder.AscendingOrder)
+    assert lst.visible_ids() == sorted(preds)
 
 
 def test_layer_toggles_change_pixels_only_where_masks_are(qtbot, window, tiny_set):
