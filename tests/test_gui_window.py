@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from gui_fixtures import canvas_pixel, differs, make_window, open_tiny, wait_settled
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from placeseg_review.image_list import COL_GT, COL_ID, COL_PREDS
@@ -90,6 +90,31 @@ def test_header_sort_orders_rows_keeps_the_current_image_and_navigation_follows(
     assert lst.neighbour(20213, 1) == (ids[row + 1] if row + 1 < len(ids) else 20213)
     lst.table.horizontalHeader().setSortIndicator(COL_ID, Qt.SortOrder.AscendingOrder)
     assert lst.visible_ids() == sorted(preds)
+
+
+def test_list_highlight_moves_with_the_image_in_the_painted_rows(qtbot, window):
+    """Only the old and the new row are repainted on a switch; both must look right."""
+    window.controller.open_demo(n_images=4)
+    wait_settled(qtbot, window, timeout=60000)
+    lst = window.image_list
+    table = lst.table
+    highlight = table.palette().color(table.palette().ColorGroup.Active, table.palette().ColorRole.Highlight)
+
+    def row_colour(row: int):
+        # what is on screen (the window's backing store), not a fresh render like QWidget.grab()
+        shot = window.screen().grabWindow(window.winId()).toImage()
+        y = table.rowViewportPosition(row) + table.rowHeight(row) // 2
+        at = table.viewport().mapTo(window, QPoint(table.columnViewportPosition(COL_GT) + 3, y))
+        c = shot.pixelColor(at * shot.devicePixelRatio())
+        return c.red(), c.green(), c.blue()
+
+    def selected(row: int) -> bool:
+        return not differs(row_colour(row), (highlight.red(), highlight.green(), highlight.blue()), by=40)
+
+    for previous, target in ((0, 1), (1, 2)):
+        window.controller.go_to(lst.id_at(target))
+        qtbot.waitUntil(lambda t=target: window.session.image.entry.id == lst.id_at(t))
+        qtbot.waitUntil(lambda t=target, p=previous: selected(t) and not selected(p), timeout=5000)
 
 
 def test_layer_toggles_change_pixels_only_where_masks_are(qtbot, window, tiny_set):

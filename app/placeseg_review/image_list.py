@@ -467,13 +467,19 @@ class ImageListPanel(QWidget):
         if row < 0:
             return
         index = self.proxy.index(row, 0)
-        if self.table.currentIndex().row() != row:
+        old = self.table.currentIndex().row()
+        if old != row:
             self.table.selectionModel().blockSignals(True)
             self.table.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             )
             self.table.selectionModel().blockSignals(False)
-            self.table.viewport().update()
+            # with the signals blocked the view repaints nothing by itself; only the two rows
+            # changed (a full repaint asks the Python model for every visible cell)
+            viewport = self.table.viewport()
+            for r in (old, row):
+                if r >= 0:
+                    viewport.update(0, self.table.rowViewportPosition(r), viewport.width(), self.table.rowHeight(r))
         self.table.scrollTo(index)
 
     def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
