@@ -7,13 +7,13 @@ made elsewhere (a canvas click) selects and reveals the row here.
 from __future__ import annotations
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
+    QAbstractItemModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -35,57 +35,69 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _DIM = QColor(130, 130, 130)
 
 
-class _ObjectModel(QAbstractTableModel):
+class _ObjectModel(QStandardItemModel):
+    """Rows of one image, held in Qt's own items.
+
+    A Python ``QAbstractTableModel`` is asked for every role of every visible cell on each
+    repaint, each call needing the GIL -- which a worker preparing the next image holds (about
+    13 ms per image switch in benchmarks/gui_switch.py, more while prefetching). The items are
+    filled once per image; painting them runs no Python at all.
+    """
+
     kind = ""
     columns: tuple[str, ...] = ()
     tips: tuple[str, ...] = ()
 
     def __init__(self, session: ReviewSession) -> None:
-        super().__init__()
+        super().__init__(0, len(self.columns))
         self.session = session
         self.rows: list[tuple] = []  # (key, colour, *cells)
         self.dim: set[int] = set()  # rows drawn greyed out (filtered out of the canvas)
         self.row_tips: dict[int, str] = {}  # row -> tooltip (why it is not drawn)
+        for column, name in enumerate(self.columns):
+            header = QStandardItem(name)
+            if column < len(self.tips):
+                header.setToolTip(self.tips[column])
+            self.setHorizontalHeaderItem(column, header)
 
     def set_image(self, prep: PreparedImage | None) -> None:
-        self.beginResetModel()
         self.rows = self._rows(prep) if prep is not None else []
         self.dim = set()
+        # one reset instead of a signal per item: the views re-read the model once
+        self.beginResetModel()
+        blocked = self.blockSignals(True)
+        try:
+            self.setRowCount(0)
+            self.setRowCount(len(self.rows))
+            right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            for r, row in enumerate(self.rows):
+                tip = self.row_tips.get(r)
+                for c, value in enumerate(row[2:]):
+                    item = QStandardItem()
+                    item.setData(value, Qt.ItemDataRole.DisplayRole)
+                    item.setData(row[0], KEY_ROLE)
+                    if isinstance(value, (int, float)):
+                        item.setTextAlignment(right)
+                    if tip:
+                        item.setToolTip(tip)
+                    self.setItem(r, c, item)
+                self.item(r, 0).setData(QColor(*row[1]), Qt.ItemDataRole.DecorationRole)
+        finally:
+            self.blockSignals(blocked)
         self.endResetModel()
 
     def _rows(self, prep: PreparedImage) -> list[tuple]:
         raise NotImplementedError
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and self.tips:
-            return self.tips[section]
-        return None
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row[2 + index.column()]
-        if role == KEY_ROLE:
-            return row[0]
-        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
-            return QColor(*row[1])
-        if role == Qt.ItemDataRole.ForegroundRole and index.row() in self.dim:
-            return _DIM
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.row_tips.get(index.row())
-        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(row[2 + index.column()], (int, float)):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+    def set_dim(self, dim: set[int]) -> None:
+        """Grey out these rows (only the rows that change are touched)."""
+        for r in dim ^ self.dim:
+            colour = _DIM if r in dim else None
+            for c in range(len(self.columns)):
+                item = self.item(r, c)
+                if item is not None:
+                    item.setData(colour, Qt.ItemDataRole.ForegroundRole)
+        self.dim = dim
 
     def row_of(self, key: int) -> int:
         for r, row in enumerate(self.rows):
@@ -121,12 +133,7 @@ class GtModel(_ObjectModel):
         prep, hidden = self.session.image, self.session.options.hidden_categories
         if prep is None or prep.gt is None:
             return
-        self.dim = {r for r, i in enumerate(prep.gt.instances) if i.category_id in hidden}
-        self._refresh()
-
-    def _refresh(self) -> None:
-        if self.rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1))
+        self.set_dim({r for r, i in enumerate(prep.gt.instances) if i.category_id in hidden})
 
 
 class PredModel(GtModel):
@@ -159,11 +166,10 @@ class PredModel(GtModel):
             return
         shown = set(visible_predictions(prep.preds.scores, prep.preds.category_ids, o.score_threshold,
                                         o.top_k, o.hidden_categories).tolist())
-        self.dim = set(range(len(self.rows))) - shown
-        self._refresh()
+        self.set_dim(set(range(len(self.rows))) - shown)
 
 
-def _table(model: QAbstractTableModel, widths: tuple[int, ...], stretch: int) -> QTableView:
+def _table(model: QAbstractItemModel, widths: tuple[int, ...], stretch: int) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
