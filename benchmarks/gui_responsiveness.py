@@ -165,7 +165,9 @@ def main() -> int:
     from placeseg_review.assets import apply_theme
     from placeseg_review.main_window import MainWindow
     from placeseg_review.settings import Settings
+    from placeseg_review.workers import share_gil_with_gui_thread
 
+    share_gil_with_gui_thread()  # as placeseg-review's main() does
     app = QApplication.instance() or QApplication([sys.argv[0]])
     apply_theme(app)
     scratch = tempfile.TemporaryDirectory(prefix="placeseg-bench-")

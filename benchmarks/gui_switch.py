@@ -96,7 +96,9 @@ def switch_times(root: Path, pred_path: Path, n_switches: int) -> dict[str, list
 
     from placeseg_review.main_window import MainWindow
     from placeseg_review.settings import Settings
+    from placeseg_review.workers import share_gil_with_gui_thread
 
+    share_gil_with_gui_thread()  # as placeseg-review's main() does
     app = QApplication.instance() or QApplication([])
     tmp = tempfile.TemporaryDirectory()
     win = MainWindow(Settings(Path(tmp.name) / "s.ini"))

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .data import ReviewDataset
 from .session import ImageFilter, ReviewSession
 
 COLUMNS = ("ID", "File", "GT", "Preds", "Finds")
@@ -81,7 +82,11 @@ class ImageTableModel(QAbstractTableModel):
         self.session = session
         self.sources: list[ColumnSource] = []
         self._source_slots: dict[ColumnSource, object] = {}
-        self._order: list[int] = []  # row -> index into session.dataset.entries
+        # The data set the rows were built for. The session replaces its data set a little
+        # before datasetChanged arrives (other signals fire in between): until the reset, the
+        # rows keep describing the old one.
+        self._ds: ReviewDataset | None = None
+        self._order: list[int] = []  # row -> index into self._ds.entries
         self._row_of: list[int] = []  # the inverse
         self._sort_column, self._sort_order = COL_FILE, Qt.SortOrder.AscendingOrder
         session.datasetChanged.connect(self._reset)
@@ -90,6 +95,7 @@ class ImageTableModel(QAbstractTableModel):
 
     def _reset(self) -> None:
         self.beginResetModel()
+        self._ds = self.session.dataset
         self._set_order(self._sorted_order())
         self.endResetModel()
 
@@ -108,7 +114,7 @@ class ImageTableModel(QAbstractTableModel):
 
     def sort_key(self, index: int, column: int) -> object:
         """What rows are sorted by: numbers, unknown counts last; file names as text."""
-        ds = self.session.dataset
+        ds = self._ds
         assert ds is not None
         entry = ds.entries[index]
         if column == COL_ID:
@@ -123,7 +129,7 @@ class ImageTableModel(QAbstractTableModel):
         return _UNKNOWN_SORT if value is None else value
 
     def _sorted_order(self) -> list[int]:
-        ds = self.session.dataset
+        ds = self._ds
         n = 0 if ds is None else len(ds.entries)
         if n == 0 or self._sort_column < 0 or self._sort_column >= self.columnCount():
             return list(range(n))
@@ -137,6 +143,8 @@ class ImageTableModel(QAbstractTableModel):
         self._resort()
 
     def _resort(self) -> None:
+        if self.session.dataset is not self._ds:
+            return  # a new data set is on its way: the reset sorts it
         new = self._sorted_order()
         if new == self._order:
             return
@@ -181,9 +189,16 @@ class ImageTableModel(QAbstractTableModel):
         if source not in self.sources:
             return
         first = self.first_column_of(source)
-        self.beginRemoveColumns(QModelIndex(), first, first + len(source.headers) - 1)
+        n = len(source.headers)
+        self.beginRemoveColumns(QModelIndex(), first, first + n - 1)
         self.sources.remove(source)
         self.endRemoveColumns()
+        # the sort column goes with its columns, or moves left with the ones after them (as
+        # the header's sort indicator does)
+        if first <= self._sort_column < first + n:
+            self._sort_column = -1
+        elif self._sort_column >= first + n:
+            self._sort_column -= n
         source.changed.disconnect(self._source_slots.pop(source))
 
     def _source_changed(self, source: ColumnSource) -> None:
@@ -227,7 +242,7 @@ class ImageTableModel(QAbstractTableModel):
 
     def _count(self, index: int, column: int) -> int | None:
         """A count column of the data set's entry ``index`` (None: not known yet)."""
-        ds = self.session.dataset
+        ds = self._ds
         assert ds is not None
         if column == COL_GT:
             value = int(ds.gt_counts[index])  # type: ignore[index]
@@ -240,7 +255,7 @@ class ImageTableModel(QAbstractTableModel):
         return None if preds is None else preds.count(ds.entries[index].id)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        ds = self.session.dataset
+        ds = self._ds
         if ds is None or not index.isValid():
             return None
         entry_index = self._order[index.row()]

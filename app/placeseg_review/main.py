@@ -120,8 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .assets import apply_theme, icon
     from .main_window import MainWindow
     from .settings import Settings
+    from .workers import share_gil_with_gui_thread
 
     qInstallMessageHandler(_qt_message)
+    share_gil_with_gui_thread()  # a process-wide setting: the application's, not the window's
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("placeseg-review")
     app.setOrganizationName("PlaceSeg")

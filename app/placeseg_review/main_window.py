@@ -47,7 +47,7 @@ from .settings import Settings
 from .status_bar import ReviewStatusBar
 from .validation_view import ValidationView, verdict_text
 from .views import ANALYSIS_DOCKS, VIEWS
-from .workers import collect_garbage_on_gui_thread, share_gil_with_gui_thread
+from .workers import collect_garbage_on_gui_thread
 
 APP_TITLE = "PlaceSeg Review"
 
@@ -58,7 +58,6 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         collect_garbage_on_gui_thread()
-        share_gil_with_gui_thread()
         self.setWindowTitle(APP_TITLE)
         self.setWindowIcon(icon("placeseg-review"))
         self.setAcceptDrops(True)

@@ -47,6 +47,7 @@ class Task:
     def __init__(self, worker: FunctionWorker) -> None:
         self._worker = worker
         self._last_progress = float("-inf")
+        self._pending: tuple[int, int] | None = None  # the latest update not sent yet
 
     @property
     def cancelled(self) -> bool:
@@ -62,9 +63,17 @@ class Task:
         self.check()
         now = time.monotonic()
         if now - self._last_progress < PROGRESS_INTERVAL_S and done < total:
+            self._pending = (int(done), int(total))
             return
         self._last_progress = now
+        self._pending = None
         _emit(self._worker.signals.progress, int(done), int(total))
+
+    def flush(self) -> None:
+        """Send the last update if it was held back (the function has returned)."""
+        if self._pending is not None:
+            _emit(self._worker.signals.progress, *self._pending)
+            self._pending = None
 
 
 def _emit(signal: Any, *args: Any) -> None:
@@ -104,9 +113,11 @@ class FunctionWorker:
         try:
             if self.is_cancelled:
                 raise Cancelled
-            result = self.fn(Task(self), *self.args, **self.kwargs)
+            task = Task(self)
+            result = self.fn(task, *self.args, **self.kwargs)
             if self.is_cancelled:
                 raise Cancelled
+            task.flush()
             _emit(sig.returned, result)
         except Cancelled:
             _emit(sig.cancelled)

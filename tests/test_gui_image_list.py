@@ -1,0 +1,71 @@
+"""The image list's own sorting: extra columns coming and going, and a new data set arriving
+while the list is sorted and filtered."""
+
+from __future__ import annotations
+
+from gui_fixtures import open_tiny, wait_settled
+from PySide6.QtCore import Qt
+
+from placeseg_review.image_list import ColumnSource
+from placeseg_review.session import ImageFilter
+
+
+class _Values(ColumnSource):
+    """One numeric column whose values the test sets (the evaluation's columns work alike)."""
+
+    active = True
+    chars = (4,)
+
+    def __init__(self, header: str, values: dict[int, int]) -> None:
+        super().__init__()
+        self.headers = (header,)
+        self.values = dict(values)
+
+    def value(self, image_id: int, column: int) -> int | None:
+        return self.values.get(image_id)
+
+    def set(self, values: dict[int, int]) -> None:
+        self.values = dict(values)
+        self.changed.emit()
+
+
+def _demo(qtbot, window, n: int = 6) -> list[int]:
+    window.controller.open_demo(n_images=n)
+    wait_settled(qtbot, window, timeout=60000)
+    qtbot.waitUntil(lambda: window.session.dataset.scanned)
+    return [e.id for e in window.session.dataset.entries]
+
+
+def test_sorting_follows_an_extra_column_as_columns_come_and_go(qtbot, window):
+    ids = _demo(qtbot, window)
+    lst = window.image_list
+    a = _Values("A", {i: k for k, i in enumerate(ids)})
+    b = _Values("B", {i: (k * 7) % len(ids) for k, i in enumerate(ids)})
+    lst.add_columns(a)
+    lst.add_columns(b)
+    header = lst.table.horizontalHeader()
+    header.setSortIndicator(lst.model.first_column_of(b), Qt.SortOrder.DescendingOrder)
+    assert lst.visible_ids() == sorted(ids, key=lambda i: -b.values[i])
+    lst.remove_columns(a)  # B moves one column to the left, its sort goes with it
+    assert header.sortIndicatorSection() == lst.model.first_column_of(b)
+    b.set({i: k for k, i in enumerate(ids)})
+    assert lst.visible_ids() == ids[::-1]  # re-sorted by B's new values
+    lst.remove_columns(b)  # the sorted column is gone: no sort any more
+    order = lst.visible_ids()
+    lst.add_columns(b)
+    b.set({i: -k for k, i in enumerate(ids)})
+    assert lst.visible_ids() == order  # nothing re-sorts by a column no arrow marks
+
+
+def test_a_new_data_set_arriving_while_sorted_and_filtered(qtbot, window, tiny_set):
+    ids = _demo(qtbot, window)
+    lst = window.image_list
+    extra = _Values("E", {i: k for k, i in enumerate(ids)})
+    lst.add_columns(extra)
+    lst.table.horizontalHeader().setSortIndicator(lst.model.first_column_of(extra), Qt.SortOrder.DescendingOrder)
+    window.session.set_image_filter(ImageFilter(frozenset(ids[:3]), "three images"))
+    assert lst.visible_ids() == ids[:3][::-1]
+    open_tiny(qtbot, window, tiny_set)  # exceptions in Qt's calls into the model fail the test
+    assert sorted(lst.visible_ids()) == list(tiny_set.ids)
+    assert [lst.model.index(r, 0).data() for r in range(lst.model.rowCount())] != []
+    assert lst.row_of(tiny_set.ids[1]) >= 0
