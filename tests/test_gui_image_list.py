@@ -69,3 +69,16 @@ def test_a_new_data_set_arriving_while_sorted_and_filtered(qtbot, window, tiny_s
     assert sorted(lst.visible_ids()) == list(tiny_set.ids)
     assert [lst.model.index(r, 0).data() for r in range(lst.model.rowCount())] != []
     assert lst.row_of(tiny_set.ids[1]) >= 0
+
+
+def test_the_status_bar_counts_the_position_in_the_list_as_shown(qtbot, window):
+    ids = _demo(qtbot, window, n=5)
+    lst = window.image_list
+    lst.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # by id, last first
+    window.controller.go_to(ids[-1])
+    qtbot.waitUntil(lambda: window.session.image.entry.id == ids[-1])
+    assert window.status.image_label.text().startswith("1 of 5 · ")
+    window.session.set_image_filter(ImageFilter(frozenset(ids[1:4]), "three images"))
+    qtbot.waitUntil(lambda: window.session.image.entry.id in ids[1:4])  # the shown image was filtered out
+    row = lst.visible_ids().index(window.session.image.entry.id)
+    assert window.status.image_label.text().startswith(f"{row + 1} of 3 · ")

@@ -456,6 +456,11 @@ class ImageListPanel(QWidget):
             return -1
         return self.proxy.mapFromSource(self.model.index(self.model.row_of_entry(ds.index_of[image_id]), 0)).row()
 
+    def position(self, image_id: int) -> tuple[int, int] | None:
+        """(row, rows) of an image in the list as shown, or None when it is filtered out."""
+        row = self.row_of(image_id)
+        return (row, self.proxy.rowCount()) if row >= 0 else None
+
     def id_at(self, row: int) -> int | None:
         if 0 <= row < self.proxy.rowCount():
             return int(self.proxy.data(self.proxy.index(row, 0), ID_ROLE))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from .controller import ReviewController
@@ -28,6 +30,9 @@ class ReviewStatusBar(QStatusBar):
         controller.jobChanged.connect(self._on_jobs)
         controller.message.connect(lambda text: self.showMessage(text, 8000))
         controller.session.imageChanged.connect(self._on_image)
+        # (row, rows) of an image in the list as the user sees it (sorted, filtered); set by
+        # the window. Without it, or for an image filtered out, the data set's order counts.
+        self.list_position: Callable[[int], tuple[int, int] | None] | None = None
         self._on_jobs()
 
     def _current_job(self) -> object:
@@ -67,7 +72,11 @@ class ReviewStatusBar(QStatusBar):
             return
         e = prep.entry
         ds = self.controller.session.dataset
-        pos = f"{ds.index_of[e.id] + 1} of {len(ds.entries)} · " if ds is not None else ""
+        shown = self.list_position(e.id) if self.list_position is not None else None
+        if shown is not None:
+            pos = f"{shown[0] + 1} of {shown[1]} · "
+        else:
+            pos = f"{ds.index_of[e.id] + 1} of {len(ds.entries)} · " if ds is not None else ""
         n_gt = len(prep.gt.instances) if prep.gt is not None else 0
         preds = f" · {len(prep.preds)} predictions" if prep.preds is not None else ""
         self.image_label.setText(f"{pos}{e.file_name} (id {e.id}) · {e.width}×{e.height} · {n_gt} instances{preds}")
