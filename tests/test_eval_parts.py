@@ -192,3 +192,23 @@ def test_the_callers_cancel_callable_runs_only_in_the_calling_process(tmp_path):
     evaluate(case.gt, case.items, workers=2, cancel=cancel)
     pids = set(calls.read_text().split())
     assert pids == {str(os.getpid())}
+
+
+def test_a_helper_that_hangs_is_stopped_and_its_part_run_here():
+    parent = os.getpid()
+    read_end, write_end = os.pipe()  # the helper blocks reading it, silently, forever
+
+    def task(p, tick):
+        if os.getpid() != parent:
+            os.read(read_end, 1)
+            return "never"
+        tick()
+        return ("here", p)
+
+    control = Control()
+    control.set_total(2)
+    try:
+        assert run_parts(task, 2, control, patience_s=0.3) == [("here", 0), ("here", 1)]
+    finally:
+        os.close(read_end)
+        os.close(write_end)

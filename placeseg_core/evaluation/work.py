@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -171,14 +172,23 @@ def choose_workers(requested: int | None, num_scored: int) -> int:
     return 2
 
 
-def run_parts(task: Callable[[int, Callable[[], None]], T], parts: int, control: Control) -> list[T]:
+#: A helper still silent this long after this process finished its own part (and at least
+#: this many times as long as that part took) is taken for stuck -- a forked child can
+#: deadlock on a lock another thread held at the fork -- and its part runs here instead.
+HELPER_PATIENCE_S = 60.0
+HELPER_PATIENCE_FACTOR = 20.0
+
+
+def run_parts(task: Callable[[int, Callable[[], None]], T], parts: int, control: Control,
+              patience_s: float = HELPER_PATIENCE_S) -> list[T]:
     """``task(p, tick)`` for every part ``p``: part 0 here, the others in forked helpers.
 
     ``tick()`` marks one step of progress. A helper sends its ticks and then its result
     through a pipe; this process passes the ticks on to ``control`` while it works and while it
     waits, so progress and cancel keep working. A helper that fails in any way (an exception,
-    killed for memory) has its part run again here: the part is deterministic, so the result is
-    the same -- or the same exception is raised, with a traceback from this process.
+    killed for memory, silent for too long: ``patience_s``) has its part run again here: the
+    part is deterministic, so the result is the same -- or the same exception is raised, with
+    a traceback from this process.
     """
     if parts <= 1:
         return [task(0, control.advance)]
@@ -198,12 +208,21 @@ def run_parts(task: Callable[[int, Callable[[], None]], T], parts: int, control:
             drain_all()
             control.advance()
 
+        started = time.monotonic()
         results[0] = task(0, tick)
+        own = time.monotonic() - started
         for p, helper in enumerate(helpers, start=1):
+            last_word = time.monotonic()
             while not helper.finished:
+                ticks = helper.ticks
                 helper.wait_briefly()
                 drain_all()  # the others' ticks too, so progress does not come in bursts
                 control.check()
+                if helper.ticks != ticks:
+                    last_word = time.monotonic()
+                elif time.monotonic() - last_word > max(patience_s, HELPER_PATIENCE_FACTOR * own):
+                    helper.stop()  # stuck: killed, and its part runs here
+                    helper.finished = True
             if helper.result[0]:
                 results[p] = helper.result[1]
             else:  # run it here; its ticks already counted are not counted twice
