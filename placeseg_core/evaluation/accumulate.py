@@ -58,6 +58,7 @@ def accumulate(
     base: Accumulated | None = None,
     categories: np.ndarray | None = None,
     order: np.ndarray | None = None,
+    slots: np.ndarray | None = None,
 ) -> Accumulated:
     """Precision, recall and score arrays exactly as ``COCOeval.accumulate`` makes them.
 
@@ -65,16 +66,22 @@ def accumulate(
     their image and category, all < maxDets[-1]); ``npig`` (K, A) counts non-ignored GTs.
     With ``base`` and ``categories``, only those category indices are recomputed and the rest
     is copied from ``base`` (for variants that differ in a few categories). ``order`` is
-    :func:`ranked_order` of the same columns, when the caller already has it.
+    :func:`ranked_order` of the same columns, when the caller already has it. ``slots`` (K,)
+    says where each category goes on the arrays' K axis (-1: not computed); the arrays then
+    hold ``max(slots) + 1`` categories -- a process evaluating some categories allocates only
+    theirs (the full arrays are ~10 MB each for 100 categories).
     """
     T, R = len(params.iou_thrs), len(params.rec_thrs)
     K, A, M = num_categories, len(params.area_rngs), len(params.max_dets)
+    if slots is None:
+        slots = np.arange(K)
+    K_out = int(slots.max()) + 1 if len(slots) else 0
     if base is not None:
         precision, recall, scores = base.precision.copy(), base.recall.copy(), base.scores.copy()
     else:
-        precision = np.full((T, R, K, A, M), -1.0)  # one allocation instead of ones + negation
-        recall = np.full((T, K, A, M), -1.0)
-        scores = np.full((T, R, K, A, M), -1.0)
+        precision = np.full((T, R, K_out, A, M), -1.0)  # one allocation instead of ones + negation
+        recall = np.full((T, K_out, A, M), -1.0)
+        scores = np.full((T, R, K_out, A, M), -1.0)
     if order is None:
         order = ranked_order(cat_idx, img_idx, rank, score)
     sorted_cat = cat_idx[order]
@@ -82,6 +89,9 @@ def accumulate(
     eps = np.spacing(1)
     todo = range(K) if categories is None else np.unique(categories).tolist()
     for k in todo:
+        slot = int(slots[k])
+        if slot < 0:
+            continue
         n_pos = npig[k]  # (A,)
         areas = np.flatnonzero(n_pos > 0)  # pycocotools: 'if npig == 0: continue' leaves -1
         if len(areas) == 0:
@@ -107,9 +117,9 @@ def accumulate(
                 keep = rank_k < max_det
                 q, ss, rc_last = _curves(tp_k[keep], fp_k[keep], n_pos[areas], kmin,
                                          score[order_k[keep]], eps)
-            precision[:, :, k, areas, m] = q.transpose(1, 2, 0)  # (A', T, R) -> (T, R, A')
-            scores[:, :, k, areas, m] = ss.transpose(1, 2, 0)
-            recall[:, k, areas, m] = rc_last.T
+            precision[:, :, slot, areas, m] = q.transpose(1, 2, 0)  # (A', T, R) -> (T, R, A')
+            scores[:, :, slot, areas, m] = ss.transpose(1, 2, 0)
+            recall[:, slot, areas, m] = rc_last.T
     return Accumulated(precision, recall, scores)
 
 

@@ -163,6 +163,8 @@ def _score_part(inp: PartInputs, plan: Plan, cats: np.ndarray, match: MatchOutpu
     gt, sub, params = inp.gt, inp.sub, inp.params
     K = len(gt.category_ids)
     part_cats = np.flatnonzero(cats)
+    slots = np.full(K, -1, dtype=np.int64)  # the arrays hold only this part's categories, in order
+    slots[part_cats] = np.arange(len(part_cats))
     scored = plan.scored[cats[plan.cat_idx[plan.scored]]]  # still in group order
     pos = np.full(len(sub), -1, dtype=np.int64)
     pos[scored] = np.arange(len(scored))
@@ -178,7 +180,7 @@ def _score_part(inp: PartInputs, plan: Plan, cats: np.ndarray, match: MatchOutpu
         flags = lane_flags(match.gt_row, cand_pos, len(scored), flags_outside, inp.gt_ignore, gt.ann_ids,
                            count_id_zero=count_id_zero)
         return accumulate(params, K, *columns, flags, inp.npig, cancel_check=cancel_check,
-                          base=base, categories=categories, order=order)
+                          base=base, categories=categories, order=order, slots=slots)
 
     official = run(outside, False, None, part_cats)
     matched = match.gt_row >= 0
@@ -197,14 +199,7 @@ def _score_part(inp: PartInputs, plan: Plan, cats: np.ndarray, match: MatchOutpu
         mask_variant = run(mask_outside, False, official, columns[0][moved])
     zero_all = hits_zero[:, 0, :]
     return PartScores(
-        match, _take(official, part_cats), _take(id0_counted, part_cats), _take(mask_variant, part_cats),
+        match, official, id0_counted, mask_variant,
         id0_pairs=int(zero_all.sum()), id0_predictions=int(zero_all.any(axis=1).sum()),
         bbox_area_moves=moves,
     )
-
-
-def _take(arrays: Accumulated | None, cats: np.ndarray) -> Accumulated | None:
-    """Only the part's categories travel back (a few MB instead of the whole K axis)."""
-    if arrays is None:
-        return None
-    return Accumulated(arrays.precision[:, :, cats], arrays.recall[:, cats], arrays.scores[:, :, cats])
