@@ -14,7 +14,8 @@ Both write precision / recall arrays, which must be identical. Times are medians
 noisy). Peak memory is VmHWM of the measuring process (not ru_maxrss, which Linux carries over
 from the parent across exec); the fast engine's helper processes (one parses the tail of the
 file, one evaluates half of the categories) are reported separately, the larger of the two
-(its RSS counts the pages it shares with the main process).
+(its RSS counts the pages it shares with the main process), and, from one more untimed run,
+the peak of all of them together, sampled as PSS (shared pages counted once).
 Targets (issue 4): >= 14x faster, peak <= 400 MB; 255 per image (--per-image 255) in <= 8 s.
 
 ``--coco-crowd [DIR]`` (issue 8) times a set with crowd regions and polygons instead: the 100 COCO
@@ -148,15 +149,55 @@ def coco_crowd(args: argparse.Namespace, data: Path, out: Path) -> None:
         sys.exit(1)
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages count once across the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            kids = [int(k) for k in handle.read().split()]
+    except OSError:
+        kids = []
+    return _pss_kb(pid) + sum(_pss_kb(k) for k in kids)
+
+
 def measure(kind: str, data: Path, out: Path, repeats: int, workers: int | None) -> list[dict]:
+    """Timed runs in fresh worker processes, nothing else running."""
     runs = []
     for _ in range(repeats):
-        cmd = [sys.executable, __file__, "--worker", kind, "--data", str(data), "--out", str(out)]
-        if workers is not None:
-            cmd += ["--workers", str(workers)]
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        done = subprocess.run(_worker_cmd(kind, data, out, workers), check=True, capture_output=True, text=True)
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return runs
+
+
+def _worker_cmd(kind: str, data: Path, out: Path, workers: int | None) -> list[str]:
+    cmd = [sys.executable, __file__, "--worker", kind, "--data", str(data), "--out", str(out)]
+    return cmd + (["--workers", str(workers)] if workers is not None else [])
+
+
+def footprint_mb(kind: str, data: Path, out: Path, workers: int | None) -> float:
+    """Peak memory of a worker and its helpers together (PSS, shared pages counted once),
+    sampled every 20 ms in one more run. Not timed: reading /proc/PID/smaps_rollup walks the
+    process's page tables and slows it down."""
+    with subprocess.Popen(_worker_cmd(kind, data, out, workers), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_pss_kb(proc.pid))
+            time.sleep(0.02)
+        _, stderr = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"{kind} worker failed ({proc.returncode}):\n{stderr}")
+    return peak / 1024
 
 
 def _line(label: str, runs: list[dict]) -> str:
@@ -198,7 +239,9 @@ def main() -> None:
               f"predictions.json {n_preds:.0f} MB")
         print(_line("fast engine (parse + evaluate)", ours))
         helper = statistics.median(r["helper_kb"] for r in ours) / 1024
-        print(f"{'':<34} largest helper process peak {helper:.0f} MB (shares pages with the main process)")
+        together = footprint_mb("fast", data, out, args.workers)
+        print(f"{'':<34} largest helper process peak {helper:.0f} MB (shares pages with the main process);"
+              f" all processes together (PSS) {together:.0f} MB")
         t_ours = statistics.median(r["seconds"] for r in ours)
         if args.no_official:
             return
