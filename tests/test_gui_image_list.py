@@ -19,13 +19,13 @@ class _Values(ColumnSource):
     def __init__(self, header: str, values: dict[int, int]) -> None:
         super().__init__()
         self.headers = (header,)
-        self.values = dict(values)
+        self.by_id = dict(values)
 
     def value(self, image_id: int, column: int) -> int | None:
-        return self.values.get(image_id)
+        return self.by_id.get(image_id)
 
     def set(self, values: dict[int, int]) -> None:
-        self.values = dict(values)
+        self.by_id = dict(values)
         self.changed.emit()
 
 
@@ -45,7 +45,7 @@ def test_sorting_follows_an_extra_column_as_columns_come_and_go(qtbot, window):
     lst.add_columns(b)
     header = lst.table.horizontalHeader()
     header.setSortIndicator(lst.model.first_column_of(b), Qt.SortOrder.DescendingOrder)
-    assert lst.visible_ids() == sorted(ids, key=lambda i: -b.values[i])
+    assert lst.visible_ids() == sorted(ids, key=lambda i: -b.by_id[i])
     lst.remove_columns(a)  # B moves one column to the left, its sort goes with it
     assert header.sortIndicatorSection() == lst.model.first_column_of(b)
     b.set({i: k for k, i in enumerate(ids)})

@@ -7,6 +7,7 @@ an undefined number (no ground truth in that setting) shows as "–" and sorts l
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -19,7 +20,7 @@ from PySide6.QtGui import QColor
 from placeseg_core.evaluation import VARIANT_README_RULE
 
 from .exporters import category_rows
-from .image_list import ColumnSource
+from .image_list import ColumnSource, positions_in
 from .match_status import Evaluation, ImageCounts, image_counts
 from .overlay import category_overlay_colour
 from .session import ReviewSession
@@ -225,8 +226,16 @@ class MatchCountColumns(ColumnSource):
             self.changed.emit()
 
     def value(self, image_id: int, column: int) -> int | None:
-        ev = self.session.evaluation
-        if self.counts is None or ev is None or not ev.evaluated(image_id):
-            return None
-        got = self.counts.get(image_id)
-        return 0 if got is None else got[column]
+        return self.values(np.array([image_id], dtype=np.int64), column)[0]
+
+    def values(self, image_ids: np.ndarray, column: int) -> list[int | None]:
+        """None for an image not evaluated; 0 for one evaluated without such outcomes."""
+        ev, c = self.session.evaluation, self.counts
+        if c is None or ev is None:
+            return [None] * len(image_ids)
+        evaluated = np.isin(image_ids, ev.image_ids)
+        counts = (c.tp, c.fp, c.fn)[column]
+        found, k = positions_in(c.image_ids, image_ids)
+        got = np.where(found, counts[k] if len(counts) else 0, 0)
+        return [int(v) if e else None for v, e in zip(got.tolist(), evaluated.tolist(), strict=True)]
+

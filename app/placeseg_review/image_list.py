@@ -11,18 +11,18 @@ chosen in the evaluation view), shown in a banner with a button that clears it.
 
 from __future__ import annotations
 
-import traceback
-
+import numpy as np
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRegularExpression,
     QSortFilterProxyModel,
     Qt,
     Signal,
 )
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -42,9 +42,19 @@ COLUMNS = ("ID", "File", "GT", "Preds", "Finds")
 COL_ID, COL_FILE, COL_GT, COL_PREDS, COL_FINDINGS = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
 _UNKNOWN_SORT = 1 << 40
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+def positions_in(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``ids``: whether it is in ``sorted_ids``, and where (0 if not)."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(ids), dtype=bool), np.zeros(len(ids), dtype=np.int64)
+    k = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    found = sorted_ids[k] == ids
+    return found, np.where(found, k, 0)
 
 
 class ColumnSource(QObject):
@@ -62,183 +72,154 @@ class ColumnSource(QObject):
         """The value of column ``column`` (0-based within this source) for an image; None = none."""
         raise NotImplementedError
 
+    def values(self, image_ids: np.ndarray, column: int) -> list[int | float | None]:
+        """:meth:`value` of many images at once (the list fills whole columns; override with
+        array lookups: 2,000 single calls are a visible pause)."""
+        return [self.value(i, column) for i in image_ids.tolist()]
+
     def display(self, value: int | float, column: int) -> object:
         """What the cell shows for a value (sorting uses the value itself)."""
         return value
 
 
-class ImageTableModel(QAbstractTableModel):
-    """One row per image of ``session.dataset``, in the chosen sort order.
+class ImageTableModel(QStandardItemModel):
+    """One row per image of ``session.dataset``, in the data set's order, held in Qt's items.
 
-    The model sorts itself (:meth:`sort`, one Python pass over the rows) instead of leaving it
-    to ``QSortFilterProxyModel``: the proxy's sort asks ``data()`` for both sides of every
-    comparison, ~22,000 calls from C++ into Python for 2,000 images, on every reset -- a
-    visible freeze when a set opens, longer still while loader threads want the GIL.
-    ``entry_index(row)`` / ``row_of_entry(index)`` convert between rows and data-set order.
+    Painting, sorting and filtering 2,000 rows then run in C++ without calling into Python.
+    With a Python model every repaint of the list asked ``data()`` (and ``rowCount()``) hundreds
+    of times, each call waiting for the GIL while a loader thread held it: that was most of the
+    window's freeze when a large set opened. Values are written when they change, column by
+    column, and only the cells that differ (the background scan fills the counts gradually).
     """
 
     def __init__(self, session: ReviewSession) -> None:
-        super().__init__()
+        super().__init__(0, len(COLUMNS))
         self.session = session
         self.sources: list[ColumnSource] = []
         self._source_slots: dict[ColumnSource, object] = {}
+        self._ids: frozenset[int] | None = None  # the image filter's ids (None: all)
         # The data set the rows were built for. The session replaces its data set a little
-        # before datasetChanged arrives (other signals fire in between): until the reset, the
-        # rows keep describing the old one.
+        # before datasetChanged arrives (other signals fire in between): until the reset,
+        # the rows keep describing the old one.
         self._ds: ReviewDataset | None = None
-        self._order: list[int] = []  # row -> index into self._ds.entries
-        self._row_of: list[int] = []  # the inverse
-        self._sort_column, self._sort_order = COL_FILE, Qt.SortOrder.AscendingOrder
+        self._shown: dict[int, list[object]] = {}  # column -> what each row's cell holds now
+        # Headers and cells are set through the model, never as QStandardItem objects made in
+        # Python: PySide's wrapper of such an item is torn down twice when the model deletes
+        # it (a crash seen in the inspector, which uses the same kind of model).
+        for column, (name, tip) in enumerate(zip(COLUMNS, _TIPS, strict=True)):
+            self._set_header(column, name, tip)
         session.datasetChanged.connect(self._reset)
         session.predictionsChanged.connect(lambda: (self._column_changed(COL_PREDS), self._column_changed(COL_FINDINGS)))
         session.statsChanged.connect(self._stats_changed)
 
-    def _reset(self) -> None:
-        self.beginResetModel()
-        self._ds = self.session.dataset
-        self._set_order(self._sorted_order())
-        self.endResetModel()
-
-    # -------------------------------------------------------------- sorting
+    # ------------------------------------------------------------------- rows
     def entry_index(self, row: int) -> int:
-        return self._order[row]
+        return row  # rows are in the data set's order; the proxy sorts
 
     def row_of_entry(self, index: int) -> int:
-        return self._row_of[index] if 0 <= index < len(self._row_of) else -1
+        return index if 0 <= index < self.rowCount() else -1
 
-    def _set_order(self, order: list[int]) -> None:
-        self._order = order
-        self._row_of = [0] * len(order)
-        for row, index in enumerate(order):
-            self._row_of[index] = row
+    def _reset(self) -> None:
+        ds = self._ds = self.session.dataset
+        entries = ds.entries if ds is not None else []
+        # rows removed and added with their signals, then written silently; one reset tells
+        # the proxy and the view to read everything again
+        self.removeRows(0, self.rowCount())
+        self.insertRows(0, len(entries))
+        self._shown = {}
+        blocked = self.blockSignals(True)
+        try:
+            for r, entry in enumerate(entries):
+                index = self.index(r, COL_ID)
+                self.setData(index, entry.id, Qt.ItemDataRole.DisplayRole)
+                self.setData(index, entry.id, SORT_ROLE)
+                self.setData(index, entry.id, ID_ROLE)
+                self.setData(index, _RIGHT, Qt.ItemDataRole.TextAlignmentRole)
+                index = self.index(r, COL_FILE)
+                self.setData(index, entry.file_name, Qt.ItemDataRole.DisplayRole)
+                self.setData(index, entry.file_name, SORT_ROLE)
+                self.setData(index, str(entry.photo_path or "image file not found"), Qt.ItemDataRole.ToolTipRole)
+                self.setData(index, self._filter_text(entry.id, entry.file_name), FILTER_ROLE)
+            for column in range(COL_GT, self.columnCount()):
+                self._write_column(column)
+        finally:
+            self.blockSignals(blocked)
+        self.beginResetModel()
+        self.endResetModel()
 
-    def sort_key(self, index: int, column: int) -> object:
-        """What rows are sorted by: numbers, unknown counts last; file names as text."""
+    def _filter_text(self, image_id: int, file_name: str) -> str:
+        # what the search matches (file name, id); a leading \x01 marks a row outside the
+        # image filter, which the proxy's pattern never accepts
+        out = "" if self._ids is None or image_id in self._ids else "\x01"
+        return f"{out}{file_name.lower()}\x02{image_id}"
+
+    def set_ids(self, ids: frozenset[int] | None) -> None:
+        """Mark the rows outside ``ids`` (None: none); the proxy filters them out."""
+        self._ids = ids
+        ds = self._ds
+        if ds is None:
+            return
+        blocked = self.blockSignals(True)
+        try:
+            for r, entry in enumerate(ds.entries):
+                index = self.index(r, COL_FILE)
+                text = self._filter_text(entry.id, entry.file_name)
+                if index.data(FILTER_ROLE) != text:
+                    self.setData(index, text, FILTER_ROLE)
+        finally:
+            self.blockSignals(blocked)
+
+    # ----------------------------------------------------------------- values
+    def _cells(self, column: int) -> list[tuple[object, object]]:
+        """(shown, sort key) of every row of a count or extra column."""
         ds = self._ds
         assert ds is not None
-        entry = ds.entries[index]
-        if column == COL_ID:
-            return entry.id
-        if column == COL_FILE:
-            return entry.file_name
         if column >= len(COLUMNS):
             extra = self._extra(column)
-            value = None if extra is None else extra[0].value(entry.id, extra[1])
-        else:
+            if extra is None:
+                return [("–", _UNKNOWN_SORT)] * len(ds.entries)
+            source, k = extra
+            ids = np.fromiter((e.id for e in ds.entries), dtype=np.int64, count=len(ds.entries))
+            return [("–", _UNKNOWN_SORT) if v is None else (source.display(v, k), v)
+                    for v in source.values(ids, k)]
+        unknown = "…" if column != COL_PREDS else "–"
+        out = []
+        for index in range(len(ds.entries)):
             value = self._count(index, column)
-        return _UNKNOWN_SORT if value is None else value
+            out.append((unknown, _UNKNOWN_SORT) if value is None else (value, value))
+        return out
 
-    def _sorted_order(self) -> list[int]:
+    def _write_column(self, column: int) -> tuple[int, int] | None:
+        """Write the cells of ``column`` that changed; (first, last) changed row, or None."""
         ds = self._ds
-        n = 0 if ds is None else len(ds.entries)
-        if n == 0 or self._sort_column < 0 or self._sort_column >= self.columnCount():
-            return list(range(n))
-        keys = [self.sort_key(i, self._sort_column) for i in range(n)]
-        descending = self._sort_order == Qt.SortOrder.DescendingOrder
-        # stable either way, as Qt's sort: equal keys keep the data set's order
-        return sorted(range(n), key=keys.__getitem__, reverse=descending)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._sort_column, self._sort_order = column, order
-        self._resort()
-
-    def _resort(self) -> None:
-        if self.session.dataset is not self._ds:
-            return  # a new data set is on its way: the reset sorts it
-        new = self._sorted_order()
-        if new == self._order:
-            return
-        self.layoutAboutToBeChanged.emit()
-        old_order = self._order
-        persistent = self.persistentIndexList()
-        self._set_order(new)
-        self.changePersistentIndexList(
-            persistent, [self.index(self._row_of[old_order[p.row()]], p.column()) for p in persistent])
-        self.layoutChanged.emit()
+        if ds is None or not len(ds.entries):
+            return None
+        before = self._shown.get(column)
+        now = self._cells(column)
+        changed = [r for r in range(len(now)) if before is None or before[r] != now[r]]
+        for r in changed:
+            index = self.index(r, column)
+            self.setData(index, now[r][0], Qt.ItemDataRole.DisplayRole)
+            self.setData(index, now[r][1], SORT_ROLE)
+            if before is None:
+                self.setData(index, _RIGHT, Qt.ItemDataRole.TextAlignmentRole)
+        self._shown[column] = now
+        return (changed[0], changed[-1]) if changed else None
 
     def _column_changed(self, column: int) -> None:
-        if self.rowCount():
-            self.dataChanged.emit(self.index(0, column), self.index(self.rowCount() - 1, column))
-            if column == self._sort_column:
-                self._resort()
+        if self._ds is not self.session.dataset or not 0 <= column < self.columnCount():
+            return  # a new data set is on its way: the reset writes everything
+        blocked = self.blockSignals(True)
+        try:
+            span = self._write_column(column)
+        finally:
+            self.blockSignals(blocked)
+        if span is not None:  # one signal for the column (the proxy re-sorts and re-filters it)
+            self.dataChanged.emit(self.index(span[0], column), self.index(span[1], column))
 
     def _stats_changed(self) -> None:
         self._column_changed(COL_GT)
         self._column_changed(COL_FINDINGS)
-
-    # --------------------------------------------------------- extra columns
-    def first_column_of(self, source: ColumnSource) -> int:
-        col = len(COLUMNS)
-        for s in self.sources:
-            if s is source:
-                return col
-            col += len(s.headers)
-        return -1
-
-    def add_columns(self, source: ColumnSource) -> None:
-        if source in self.sources:
-            return
-        first = len(COLUMNS) + sum(len(s.headers) for s in self.sources)
-        self.beginInsertColumns(QModelIndex(), first, first + len(source.headers) - 1)
-        self.sources.append(source)
-        self.endInsertColumns()
-        slot = self._source_slots[source] = lambda s=source: self._source_changed(s)
-        source.changed.connect(slot)
-
-    def remove_columns(self, source: ColumnSource) -> None:
-        if source not in self.sources:
-            return
-        first = self.first_column_of(source)
-        n = len(source.headers)
-        self.beginRemoveColumns(QModelIndex(), first, first + n - 1)
-        self.sources.remove(source)
-        self.endRemoveColumns()
-        # the sort column goes with its columns, or moves left with the ones after them (as
-        # the header's sort indicator does)
-        if first <= self._sort_column < first + n:
-            self._sort_column = -1
-        elif self._sort_column >= first + n:
-            self._sort_column -= n
-        source.changed.disconnect(self._source_slots.pop(source))
-
-    def _source_changed(self, source: ColumnSource) -> None:
-        first = self.first_column_of(source)
-        if first >= 0 and self.rowCount():
-            self.dataChanged.emit(self.index(0, first), self.index(self.rowCount() - 1, first + len(source.headers) - 1))
-            if first <= self._sort_column < first + len(source.headers):
-                self._resort()
-
-    def _extra(self, column: int) -> tuple[ColumnSource, int] | None:
-        k = column - len(COLUMNS)
-        if k < 0:
-            return None
-        for source in self.sources:
-            if k < len(source.headers):
-                return source, k
-            k -= len(source.headers)
-        return None
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._order)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(COLUMNS) + sum(len(s.headers) for s in self.sources)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
-        extra = self._extra(section) if orientation == Qt.Orientation.Horizontal else None
-        if extra is not None:
-            source, k = extra
-            if role == Qt.ItemDataRole.DisplayRole:
-                return source.headers[k]
-            if role == Qt.ItemDataRole.ToolTipRole and k < len(source.tips):
-                return source.tips[k]
-            return None
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
-            return ("image id (imgCatIds.json)", "file name", "ground-truth instances",
-                    "predictions for this image", "integrity findings in its annotation + predictions not drawn (size)")[section]
-        return None
 
     def _count(self, index: int, column: int) -> int | None:
         """A count column of the data set's entry ``index`` (None: not known yet)."""
@@ -254,92 +235,101 @@ class ImageTableModel(QAbstractTableModel):
         preds = self.session.predictions
         return None if preds is None else preds.count(ds.entries[index].id)
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        ds = self._ds
-        if ds is None or not index.isValid():
+    def _set_header(self, column: int, name: str, tip: str | None) -> None:
+        self.setHeaderData(column, Qt.Orientation.Horizontal, name, Qt.ItemDataRole.DisplayRole)
+        if tip:
+            self.setHeaderData(column, Qt.Orientation.Horizontal, tip, Qt.ItemDataRole.ToolTipRole)
+
+    # --------------------------------------------------------- extra columns
+    def first_column_of(self, source: ColumnSource) -> int:
+        col = len(COLUMNS)
+        for s in self.sources:
+            if s is source:
+                return col
+            col += len(s.headers)
+        return -1
+
+    def add_columns(self, source: ColumnSource) -> None:
+        if source in self.sources:
+            return
+        first = self.columnCount()
+        self.insertColumns(first, len(source.headers))
+        self.sources.append(source)
+        for k, name in enumerate(source.headers):
+            self._set_header(first + k, name, source.tips[k] if k < len(source.tips) else None)
+            self._column_changed(first + k)
+        slot = self._source_slots[source] = lambda s=source: self._source_changed(s)
+        source.changed.connect(slot)
+
+    def remove_columns(self, source: ColumnSource) -> None:
+        if source not in self.sources:
+            return
+        first = self.first_column_of(source)
+        n = len(source.headers)
+        self.sources.remove(source)
+        self.removeColumns(first, n)
+        # the cached cells of later columns move left with them
+        self._shown = {(c if c < first else c - n): v for c, v in self._shown.items() if not first <= c < first + n}
+        source.changed.disconnect(self._source_slots.pop(source))
+
+    def _source_changed(self, source: ColumnSource) -> None:
+        first = self.first_column_of(source)
+        for k in range(len(source.headers)) if first >= 0 else ():
+            self._column_changed(first + k)
+
+    def _extra(self, column: int) -> tuple[ColumnSource, int] | None:
+        k = column - len(COLUMNS)
+        if k < 0:
             return None
-        entry_index = self._order[index.row()]
-        entry = ds.entries[entry_index]
-        col = index.column()
-        if role == ID_ROLE:
-            return entry.id
-        if col >= len(COLUMNS):
-            return self._extra_data(entry.id, col, role)
-        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
-            if col == COL_ID:
-                return entry.id
-            if col == COL_FILE:
-                return entry.file_name
-            value = self._count(entry_index, col)
-            if role == SORT_ROLE:
-                return _UNKNOWN_SORT if value is None else value
-            if value is None:
-                return "…" if col != COL_PREDS else "–"
-            return value
-        if role == Qt.ItemDataRole.TextAlignmentRole and col != COL_FILE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_FILE:
-            return str(entry.photo_path or "image file not found")
+        for source in self.sources:
+            if k < len(source.headers):
+                return source, k
+            k -= len(source.headers)
         return None
 
-    def _extra_data(self, image_id: int, col: int, role: int) -> object:
-        extra = self._extra(col)
-        if extra is None:
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
-            value = extra[0].value(image_id, extra[1])
-            if role == SORT_ROLE:
-                return _UNKNOWN_SORT if value is None else value
-            return "–" if value is None else extra[0].display(value, extra[1])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+
+_TIPS = ("image id (imgCatIds.json)", "file name", "ground-truth instances", "predictions for this image",
+         "integrity findings in its annotation + predictions not drawn (size)")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
 
 
 class ImageFilterProxy(QSortFilterProxyModel):
-    """Filters by a text matched against file name and id; sorting is the source model's."""
+    """Sorts by each column's sort key and filters by the search text and the image filter,
+    all in C++ (the model holds a filter text per row, see ImageTableModel._filter_text)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.setSortRole(SORT_ROLE)
+        self.setFilterRole(FILTER_ROLE)
+        self.setFilterKeyColumn(COL_FILE)
         self._needle = ""
-        self._ids: frozenset[int] | None = None
+        self._apply()
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # the view's header clicks land here: the source model sorts (see ImageTableModel);
-        # this proxy keeps the source's order, so it never asks data() to compare rows
-        source = self.sourceModel()
-        if source is not None:
-            try:
-                source.sort(column, order)
-            except Exception:  # noqa: BLE001 - an exception escaping a Qt override kills the process
-                traceback.print_exc()
-
-    def _change_filter(self, apply: object) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; invalidateFilter is deprecated there
-            self.beginFilterChange()
-            apply()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:  # pragma: no cover - older Qt
-            apply()
-            self.invalidateRowsFilter()
+    def _apply(self) -> None:
+        pattern = "^(?!\\x01).*" + QRegularExpression.escape(self._needle)
+        self.setFilterRegularExpression(
+            QRegularExpression(pattern, QRegularExpression.PatternOption.CaseInsensitiveOption
+                               | QRegularExpression.PatternOption.DotMatchesEverythingOption))
 
     def set_search(self, text: str) -> None:
-        self._change_filter(lambda: setattr(self, "_needle", text.strip().lower()))
+        self._needle = text.strip().lower()
+        self._apply()
 
     def set_ids(self, ids: frozenset[int] | None) -> None:
         """Show only these image ids (None: all)."""
-        self._change_filter(lambda: setattr(self, "_ids", ids))
-
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:  # noqa: N802
         model = self.sourceModel()
-        if self._ids is not None and model.data(model.index(source_row, COL_ID, source_parent), ID_ROLE) not in self._ids:
-            return False
-        if not self._needle:
-            return True
-        name = str(model.data(model.index(source_row, COL_FILE, source_parent))).lower()
-        image_id = str(model.data(model.index(source_row, COL_ID, source_parent)))
-        return self._needle in name or self._needle in image_id
+        if not isinstance(model, ImageTableModel):
+            return
+        # the marks change without signals: every row is filtered again
+        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9; invalidateFilter is deprecated there
+            self.beginFilterChange()
+            model.set_ids(ids)
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # pragma: no cover - older Qt
+            model.set_ids(ids)
+            self.invalidateRowsFilter()
 
 
 class ImageListPanel(QWidget):

@@ -13,7 +13,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QColor, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -54,37 +54,39 @@ class _ObjectModel(QStandardItemModel):
         self.rows: list[tuple] = []  # (key, colour, *cells)
         self.dim: set[int] = set()  # rows drawn greyed out (filtered out of the canvas)
         self.row_tips: dict[int, str] = {}  # row -> tooltip (why it is not drawn)
+        # header texts and cells are set through the model, never as QStandardItem objects made
+        # in Python: PySide then owns a wrapper that the model's deletion of the item (on the
+        # next image) tears down a second time -- a crash seen on the third re-evaluation
         for column, name in enumerate(self.columns):
-            header = QStandardItem(name)
+            self.setHeaderData(column, Qt.Orientation.Horizontal, name, Qt.ItemDataRole.DisplayRole)
             if column < len(self.tips):
-                header.setToolTip(self.tips[column])
-            self.setHorizontalHeaderItem(column, header)
+                self.setHeaderData(column, Qt.Orientation.Horizontal, self.tips[column], Qt.ItemDataRole.ToolTipRole)
 
     def set_image(self, prep: PreparedImage | None) -> None:
         self.rows = self._rows(prep) if prep is not None else []
         self.dim = set()
-        # one reset instead of a signal per item: the views re-read the model once
-        self.beginResetModel()
+        # rows removed and added with their signals; the items are then written silently and
+        # announced with one dataChanged instead of a signal per item
+        self.removeRows(0, self.rowCount())
+        self.insertRows(0, len(self.rows))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         blocked = self.blockSignals(True)
         try:
-            self.setRowCount(0)
-            self.setRowCount(len(self.rows))
-            right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             for r, row in enumerate(self.rows):
                 tip = self.row_tips.get(r)
                 for c, value in enumerate(row[2:]):
-                    item = QStandardItem()
-                    item.setData(value, Qt.ItemDataRole.DisplayRole)
-                    item.setData(row[0], KEY_ROLE)
+                    index = self.index(r, c)
+                    self.setData(index, value, Qt.ItemDataRole.DisplayRole)
+                    self.setData(index, row[0], KEY_ROLE)
                     if isinstance(value, (int, float)):
-                        item.setTextAlignment(right)
+                        self.setData(index, right, Qt.ItemDataRole.TextAlignmentRole)
                     if tip:
-                        item.setToolTip(tip)
-                    self.setItem(r, c, item)
-                self.item(r, 0).setData(QColor(*row[1]), Qt.ItemDataRole.DecorationRole)
+                        self.setData(index, tip, Qt.ItemDataRole.ToolTipRole)
+                self.setData(self.index(r, 0), QColor(*row[1]), Qt.ItemDataRole.DecorationRole)
         finally:
             self.blockSignals(blocked)
-        self.endResetModel()
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, len(self.columns) - 1))
 
     def _rows(self, prep: PreparedImage) -> list[tuple]:
         raise NotImplementedError
@@ -94,9 +96,7 @@ class _ObjectModel(QStandardItemModel):
         for r in dim ^ self.dim:
             colour = _DIM if r in dim else None
             for c in range(len(self.columns)):
-                item = self.item(r, c)
-                if item is not None:
-                    item.setData(colour, Qt.ItemDataRole.ForegroundRole)
+                self.setData(self.index(r, c), colour, Qt.ItemDataRole.ForegroundRole)
         self.dim = dim
 
     def row_of(self, key: int) -> int:

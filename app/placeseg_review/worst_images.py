@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from placeseg_core.analysis import ErrorAnalysis
 
 from .controller import ReviewController
-from .image_list import ColumnSource
+from .image_list import ColumnSource, positions_in
 from .session import ImageFilter, ReviewSession
 
 #: (key of ErrorAnalysis.images.columns, words for the user), the orders offered
@@ -62,15 +62,16 @@ class ErrorCountColumns(ColumnSource):
         return self.keys.index(key) if key in self.keys else -1
 
     def value(self, image_id: int, column: int) -> int | float | None:
+        return self.values(np.array([image_id], dtype=np.int64), column)[0]
+
+    def values(self, image_ids: np.ndarray, column: int) -> list[int | float | None]:
         a = self.analysis
         if a is None:
-            return None
-        ids = a.images.image_ids
-        k = int(np.searchsorted(ids, image_id))
-        if k >= len(ids) or ids[k] != image_id:
-            return None
-        value = a.images.columns[self.keys[column]][k]
-        return float(value) if column == 0 else int(value)
+            return [None] * len(image_ids)
+        found, k = positions_in(a.images.image_ids, image_ids)
+        got = a.images.columns[self.keys[column]][k] if len(a.images.image_ids) else k
+        convert = float if column == 0 else int
+        return [convert(v) if f else None for v, f in zip(got.tolist(), found.tolist(), strict=True)]
 
     def display(self, value: int | float, column: int) -> object:
         return f"{100 * value:.2f}" if column == 0 else value
