@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from gui_fixtures import open_tiny, wait_settled
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from placeseg_review.image_list import ColumnSource
 from placeseg_review.session import ImageFilter
@@ -82,3 +83,29 @@ def test_the_status_bar_counts_the_position_in_the_list_as_shown(qtbot, window):
     qtbot.waitUntil(lambda: window.session.image.entry.id in ids[1:4])  # the shown image was filtered out
     row = lst.visible_ids().index(window.session.image.entry.id)
     assert window.status.image_label.text().startswith(f"{row + 1} of 3 · ")
+
+
+def test_evaluations_coming_and_going_rebuild_the_tables_without_crashing(qtbot, window):
+    """The inspector and the list rebuild their Qt items on every change of evaluation and keep
+    showing the same rows. (Items made as Python objects crashed a 2,000-image session on the
+    third rebuild -- a PySide wrapper torn down twice; this small set did not reproduce that,
+    so the models simply never make such items.)"""
+    import gc
+
+    ids = _demo(qtbot, window, n=6)
+    with qtbot.waitSignal(window.session.evaluationChanged, check_params_cb=lambda ev: ev is not None,
+                          timeout=60000):
+        window.show_analysis("evaluation", run=True)
+    ev = window.session.evaluation
+    window.errors.stop_auto()
+    first = [window.inspector.pred_model.index(r, 1).data() for r in range(window.inspector.pred_model.rowCount())]
+    for _ in range(5):
+        window.session.set_evaluation(None)
+        gc.collect()
+        window.session.set_evaluation(ev)
+        gc.collect()
+        QApplication.processEvents()  # the queued repaints run too
+    again = [window.inspector.pred_model.index(r, 1).data() for r in range(window.inspector.pred_model.rowCount())]
+    assert again == first and first
+    headers = [window.image_list.model.headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
+    assert headers[5:8] == ["TP", "FP", "FN"] and sorted(window.image_list.visible_ids()) == ids
