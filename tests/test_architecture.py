@@ -56,3 +56,19 @@ def test_ruff_is_clean():
     proc = subprocess.run([exe, "check", "--output-format", "concise", "."], cwd=root,
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_app_never_makes_qstandarditems_in_python():
+    """Cells go through QStandardItemModel.setData: a QStandardItem made in Python has a PySide
+    wrapper that the model's deletion of the item tears down a second time (a segfault seen
+    after a few re-evaluations; docs/adr/0002)."""
+    app = Path(__file__).resolve().parents[1] / "app" / "placeseg_review"
+    offenders = []
+    for path in sorted(app.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in ("QStandardItem", "setItem", "appendRow", "insertRow") and (
+                        name == "QStandardItem" or any(isinstance(a, ast.Call) for a in node.args)):
+                    offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, offenders
