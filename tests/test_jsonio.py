@@ -67,3 +67,23 @@ def test_any_list_parses_as_json_loads(values):
         assert jsonio.loads(text) == values
     finally:
         jsonio._PIECE_CHARS = saved
+
+
+def test_release_in_pieces_empties_a_list_and_leaves_other_things():
+    items = [{"i": k} for k in range(10000)]
+    jsonio.release_in_pieces(items, piece=300)
+    assert items == []
+    text = "not a list"
+    jsonio.release_in_pieces(text)
+    assert text == "not a list"
+
+
+def test_validating_parsed_items_leaves_the_callers_list_intact():
+    from test_validate_fixtures import make_catalog, valid_items
+
+    from placeseg_core.validate import validate_submission
+
+    items = valid_items()
+    before = json.dumps(items)
+    report = validate_submission(items, make_catalog())
+    assert report.valid and json.dumps(items) == before

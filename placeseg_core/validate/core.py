@@ -18,7 +18,7 @@ import numpy as np
 
 from ..catalog import SPLITS, Catalog, is_places_catalog
 from ..errors import InputError
-from ..jsonio import paused_gc
+from ..jsonio import paused_gc, release_in_pieces
 from . import advice, checks
 from .images import decide_expectation, file_number_evidence, image_table
 from .reader import DEFAULT_MAX_BYTES, FAILED, parse_submission, read_bytes
@@ -121,6 +121,8 @@ def validate_submission(
             items = _load(source, name, out, stats, tracker, max_bytes)
             if items is not FAILED:
                 _check_items(items, catalog, split, expected_image_ids, out, stats, tracker, places)
+            if items is not source:  # what we parsed ourselves, never the caller's own list
+                release_in_pieces(items)
             del items
     except ValidationCancelled:
         raise
