@@ -16,7 +16,6 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QRegularExpression,
     QSortFilterProxyModel,
     Qt,
@@ -45,7 +44,6 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 2
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
 _UNKNOWN_SORT = 1 << 40
 
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 
 def positions_in(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,10 +111,9 @@ class ImageTableModel(QStandardItemModel):
         session.statsChanged.connect(self._stats_changed)
 
     # ------------------------------------------------------------------- rows
-    def entry_index(self, row: int) -> int:
-        return row  # rows are in the data set's order; the proxy sorts
-
     def row_of_entry(self, index: int) -> int:
+        """The model row of the data set's entry ``index`` (rows keep the data set's order;
+        the proxy sorts), -1 if there is none."""
         return index if 0 <= index < self.rowCount() else -1
 
     def _reset(self) -> None:
