@@ -10,7 +10,6 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QItemSelectionModel,
     QModelIndex,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QColor, QStandardItemModel
@@ -30,7 +29,6 @@ from .prepared import PreparedImage
 from .render import Selection, gt_colours, pred_colours
 from .session import ReviewSession
 
-ModelIndex = QModelIndex | QPersistentModelIndex
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 _DIM = QColor(130, 130, 130)
 
