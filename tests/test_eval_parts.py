@@ -19,7 +19,7 @@ from placeseg_core.evaluation import (
 )
 from placeseg_core.evaluation.control import Control, EvaluationCancelled
 from placeseg_core.evaluation.parts import split_categories
-from placeseg_core.evaluation.work import run_parts
+from placeseg_core.evaluation.processes import run_parts
 
 
 def _same_results(one, two) -> None:
@@ -151,9 +151,8 @@ def test_batched_iou_calls_give_each_group_its_own_matrix():
                     np.array([i for d in dts for i in d]), np.array([r for g in gts for r in g]), np.zeros(0))
     work = WorkSet(sub_rles=preds, gt_rles=rles, gt_crowd=crowd, gt_ignore=np.zeros((1, len(rles)), bool),
                    iou_thrs=np.array([0.5]), dt_index=groups.dt_index, dt_group=groups.dt_index,
-                   gt_order=groups.gt_rows, gt_group=groups.gt_rows, selections=[], area_index=groups.dt_index,
-                   chunk_bounds=np.array([0, 1]), dt_img=groups.dt_index, gt_img=groups.gt_rows,
-                   area_img=groups.dt_index)
+                   gt_order=groups.gt_rows, gt_group=groups.gt_rows, selections=[],
+                   chunk_bounds=np.array([0, 1]), dt_img=groups.dt_index, gt_img=groups.gt_rows)
     image = np.array([img for img, _ in keys])
     got = group_ious(work, groups, image)
     expected = np.concatenate([

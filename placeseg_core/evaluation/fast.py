@@ -36,7 +36,7 @@ from .parts import (
     split_categories,
 )
 from .prepare import Plan, group_ranks, make_plan
-from .work import choose_workers, run_parts
+from .processes import choose_workers, run_parts
 
 
 @dataclass

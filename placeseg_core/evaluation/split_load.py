@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import pickle
 import re
-import threading
 from dataclasses import dataclass
 from itertools import chain
 from multiprocessing.connection import Connection
@@ -32,6 +31,7 @@ import numpy as np
 from ..jsonio import paused_gc
 from ..submission import Submission, first_item_uses_bbox
 from .loading import Columns, extract_columns, load_submission_fast
+from .processes import fork_is_safe
 
 #: Smaller files parse in well under 0.1 s: a helper would cost more than it saves.
 MIN_BYTES = 4 << 20
@@ -61,13 +61,6 @@ class SplitLoad:
         self.process.join()
         self.conn.close()
         self.shared.close()
-
-
-def fork_is_safe() -> bool:
-    """The same conditions as the IoU helper's: 2+ cores, a single-threaded main thread, fork."""
-    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    return threading.current_thread() is threading.main_thread() and threading.active_count() == 1
 
 
 def _find_cuts(path: Path, size: int) -> list[tuple[int, int]] | None:
