@@ -102,8 +102,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["images"], self.docks["inspector"]], [370, 440], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["images"], self.docks["layers"]], [480, 330], Qt.Orientation.Vertical)
 
-        self.status = ReviewStatusBar(self.controller)
-        self.status.list_position = self.image_list.position
+        self.status = ReviewStatusBar(self.controller, self.image_list.position)
         self.setStatusBar(self.status)
         self.controller.navigator = self.image_list.neighbour
         self.controller.errorRaised.connect(self.show_error)

@@ -11,7 +11,9 @@ from .prepared import PreparedImage
 
 
 class ReviewStatusBar(QStatusBar):
-    def __init__(self, controller: ReviewController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: ReviewController,
+                 list_position: Callable[[int], tuple[int, int] | None] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.image_label = QLabel("No data set open — File ▸ Open, drop a folder here, or Help ▸ Demo")
@@ -30,9 +32,9 @@ class ReviewStatusBar(QStatusBar):
         controller.jobChanged.connect(self._on_jobs)
         controller.message.connect(lambda text: self.showMessage(text, 8000))
         controller.session.imageChanged.connect(self._on_image)
-        # (row, rows) of an image in the list as the user sees it (sorted, filtered); set by
-        # the window. Without it, or for an image filtered out, the data set's order counts.
-        self.list_position: Callable[[int], tuple[int, int] | None] | None = None
+        # (row, rows) of an image in the list as the user sees it (sorted, filtered). Without
+        # it, or for an image filtered out, the data set's order counts.
+        self.list_position = list_position
         self._on_jobs()
 
     def _current_job(self) -> object:
