@@ -56,6 +56,12 @@ _ITEM_BOUNDARY = re.compile(r"\}\s*,\s*\{")
 _PIECE_CHARS = 1 << 17
 
 
+def in_worker_thread() -> bool:
+    """True off the main thread: there (a GUI's workers) long GIL holds are split into pieces;
+    the main thread (the CLI) takes the faster single calls."""
+    return threading.current_thread() is not threading.main_thread()
+
+
 def loads(text: str) -> Any:
     """``json.loads`` with the collector paused, in pieces for a large top-level list.
 
@@ -63,16 +69,14 @@ def loads(text: str) -> Any:
     GUI whose worker thread is parsing. In a worker thread, a large list is therefore parsed in
     pieces of about 128 KB (about 1 ms each), cut only between two items (``}, {``), so other
     threads -- the GUI's, which needs the GIL for every call into Python -- run between
-    pieces. A cut
-    that falls inside a string or a nested value leaves a piece with an open string or
-    bracket, which cannot parse; any failure falls back to one ``json.loads`` of the whole
-    text, so results and error positions are exactly ``json.loads``'.
+    pieces. A cut that falls inside a string or a nested value leaves a piece with an open
+    string or bracket, which cannot parse; any failure falls back to one ``json.loads`` of the
+    whole text, so results and error positions are exactly ``json.loads``'.
     """
     with paused_gc():
         # Only a worker thread needs to share the GIL; the main thread (the CLI) parses in one
         # call, which is about 10% faster (no piece copies).
-        in_worker = threading.current_thread() is not threading.main_thread()
-        if in_worker and len(text) > 2 * _PIECE_CHARS and text.lstrip().startswith("["):
+        if in_worker_thread() and len(text) > 2 * _PIECE_CHARS and text.lstrip().startswith("["):
             items = _loads_list_in_pieces(text)
             if items is not None:
                 return items

@@ -9,7 +9,6 @@ else (the parsed objects hold no cycles).
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..jsonio import paused_gc, read_json_file, release_in_pieces
+from ..jsonio import in_worker_thread, paused_gc, read_json_file, release_in_pieces
 from ..submission import Submission, first_item_uses_bbox, submission_from_items
 
 _FIELDS = ("image_id", "category_id", "segmentation", "score")
@@ -53,8 +52,7 @@ def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = No
     bbox = "required" if use_bbox else "no"
     # In a worker thread (the GUI's) the columns are built a piece at a time: each whole-list
     # operation on 200k items holds the GIL for 10-20 ms, a stutter in the window each time.
-    in_worker = threading.current_thread() is not threading.main_thread()
-    cols = extract_columns_in_pieces(items, bbox) if in_worker else extract_columns(items, bbox)
+    cols = extract_columns_in_pieces(items, bbox) if in_worker_thread() else extract_columns(items, bbox)
     if cols is None:
         return None
     # The segmentation dicts are used as they are: pycocotools reads only 'size' and 'counts'.
@@ -165,6 +163,6 @@ def load_submission_fast(path: str | os.PathLike[str]) -> Submission:
     sub = submission_from_parsed(items, source=str(path))
     # the item dicts (not their segmentations, which the columns keep) go now; in a worker
     # thread a piece at a time, so that freeing 200k of them does not hold the GIL for ~50 ms
-    if threading.current_thread() is not threading.main_thread():
+    if in_worker_thread():
         release_in_pieces(items)
     return sub
