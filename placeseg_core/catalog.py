@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import InputError
 from .jsonio import read_json_file
+from .safety.numbers import image_area_problem, image_side_problem, is_int64, short
 
 SPLIT_PREFIXES = {"ADE_train_": "train", "ADE_val_": "val", "ADE_test_": "test"}
 SPLITS = ("train", "val", "test")
@@ -104,10 +105,6 @@ class Catalog:
         }
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def catalog_from_dict(data: Any, source: str = "<memory>") -> Catalog:
     """Build a :class:`Catalog` from parsed JSON, naming the item and field of any fault."""
     if not isinstance(data, dict):
@@ -125,13 +122,17 @@ def catalog_from_dict(data: Any, source: str = "<memory>") -> Catalog:
         for key in ("id", "file_name", "width", "height"):
             if key not in item:
                 raise InputError(f"{where}: missing field '{key}'")
-        if not _is_int(item["id"]):
-            raise InputError(f"{where}.id: expected an integer, got {item['id']!r}")
+        if not is_int64(item["id"]):
+            raise InputError(f"{where}.id: expected an integer (64-bit), got {short(item['id'])}")
         if not isinstance(item["file_name"], str):
             raise InputError(f"{where}.file_name: expected a string")
         for key in ("width", "height"):
-            if not _is_int(item[key]) or item[key] <= 0:
-                raise InputError(f"{where}.{key}: expected a positive integer, got {item[key]!r}")
+            problem = image_side_problem(item[key], key)
+            if problem:
+                raise InputError(f"{where}.{problem}")
+        problem = image_area_problem(item["height"], item["width"])
+        if problem:
+            raise InputError(f"{where}: {problem}")
         images.append(
             ImageRecord(
                 id=item["id"],
@@ -147,8 +148,8 @@ def catalog_from_dict(data: Any, source: str = "<memory>") -> Catalog:
         where = f"{source}: categories[{i}]"
         if not isinstance(item, dict) or "id" not in item or "name" not in item:
             raise InputError(f"{where}: expected an object with 'id' and 'name'")
-        if not _is_int(item["id"]):
-            raise InputError(f"{where}.id: expected an integer, got {item['id']!r}")
+        if not is_int64(item["id"]):
+            raise InputError(f"{where}.id: expected an integer (64-bit), got {short(item['id'])}")
         categories.append(Category(id=item["id"], name=str(item["name"])))
     seen: set[int] = set()
     for im in images:
@@ -186,6 +187,4 @@ def catalog_from_ground_truth(data: Any, source: str = "<memory>") -> Catalog:
 def load_catalog(path: str | os.PathLike[str]) -> Catalog:
     """Read ``imgCatIds.json``; raise :class:`InputError` with a one-line reason on failure."""
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: file not found (the challenge kit's imgCatIds.json)")
-    return catalog_from_dict(read_json_file(p), source=str(p))
+    return catalog_from_dict(read_json_file(p, " (the challenge kit's imgCatIds.json)"), source=str(p))

@@ -10,10 +10,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .safety.files import read_input_bytes
 
 
 @dataclass(frozen=True)
@@ -113,21 +113,17 @@ def _loads_list_in_pieces(text: str) -> list[Any] | None:
     return items
 
 
-def read_json_file(path: str | os.PathLike[str]) -> Any:
+def read_json_file(path: str | os.PathLike[str], what: str = "") -> Any:
     """Parse a JSON file. ``NaN`` and ``Infinity`` are accepted (Python's json writes them).
 
+    Only a regular file within the input size limit is read (:mod:`placeseg_core.safety`).
     Raises :class:`JsonFileError` naming the file, and the line and column for syntax errors.
     """
-    p = Path(path)
-    if not p.exists():
-        raise JsonFileError(f"{p}: file not found")
-    if p.is_dir():
-        raise JsonFileError(f"{p}: is a folder, expected a JSON file")
     try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise JsonFileError(f"{p}: cannot read ({exc.strerror})") from None
-    return parse_json_bytes(raw, str(p))
+        raw = read_input_bytes(path, what)
+    except InputError as exc:
+        raise JsonFileError(str(exc)) from None
+    return parse_json_bytes(raw, os.fspath(path))
 
 
 def parse_json_bytes(raw: bytes, source: str = "<memory>") -> Any:

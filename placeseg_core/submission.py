@@ -8,7 +8,6 @@ file: :mod:`placeseg_core.validate` does that, with every problem located.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ import numpy as np
 from .errors import InputError
 from .jsonio import read_json_file
 from .rle import RLE
+from .safety.masks import rle_fault, rle_statuses
+from .safety.numbers import MAX_IMAGE_PIXELS, as_float, is_finite_number, is_int, is_int64, short
 
 
 class SubmissionError(InputError):
@@ -35,6 +36,11 @@ class Submission:
     bboxes: np.ndarray | None = None  # float64 (N, 4) when the first item has a bbox, else None
     source: str = "<memory>"
     extra_fields: set[str] = field(default_factory=set)
+    mask_sizes: np.ndarray | None = None  # int64 (N, 2): each mask's [height, width]
+
+    def __post_init__(self) -> None:
+        if self.mask_sizes is None:
+            self.mask_sizes = np.array([r["size"] for r in self.rles], dtype=np.int64).reshape(-1, 2)
 
     def __len__(self) -> int:
         return len(self.rles)
@@ -69,25 +75,6 @@ def first_item_uses_bbox(first: Any) -> bool:
     return isinstance(first, dict) and "bbox" in first and first["bbox"] != []
 
 
-def _is_finite_number(value: Any) -> bool:
-    """A JSON number a float64 column can hold (not a bool, NaN, ±inf or an int beyond ±1.8e308)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
     """Columns from parsed JSON; raises :class:`SubmissionError` at the first unusable item.
 
@@ -115,15 +102,12 @@ def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
         for key in ("image_id", "category_id", "segmentation", "score"):
             if key not in item:
                 raise SubmissionError(f"{where}: missing field '{key}'")
-        if not _is_int(item["image_id"]):
-            raise SubmissionError(f"{where}, field image_id: expected an integer, got {item['image_id']!r}")
-        if not _is_int(item["category_id"]):
-            raise SubmissionError(
-                f"{where}, field category_id: expected an integer, got {item['category_id']!r}"
-            )
+        for key in ("image_id", "category_id"):
+            if not is_int64(item[key]):
+                raise SubmissionError(f"{where}, field {key}: expected an integer (64-bit), got {short(item[key])}")
         score = item["score"]
-        if not _is_finite_number(score):
-            raise SubmissionError(f"{where}, field score: expected a finite number, got {_short(score)}")
+        if not is_finite_number(score):
+            raise SubmissionError(f"{where}, field score: expected a finite number, got {short(score)}")
         seg = item["segmentation"]
         if not isinstance(seg, dict) or "counts" not in seg or "size" not in seg:
             raise SubmissionError(f"{where}, field segmentation: expected an RLE {{'size', 'counts'}}")
@@ -133,8 +117,9 @@ def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
                 "(pycocotools' loadRes rejects uncompressed run-length lists)"
             )
         size = seg["size"]
-        if not (isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v >= 0 for v in size)):
-            raise SubmissionError(f"{where}, field segmentation.size: expected [height, width]")
+        if not (isinstance(size, list) and len(size) == 2
+                and all(is_int(v) and 0 <= v <= MAX_IMAGE_PIXELS for v in size)):
+            raise SubmissionError(f"{where}, field segmentation.size: expected [height, width], got {short(size)}")
         image_ids[i] = item["image_id"]
         category_ids[i] = item["category_id"]
         scores[i] = score
@@ -146,10 +131,29 @@ def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
                     f"{where}, field bbox: the first item has a bbox, so pycocotools reads every "
                     "item's bbox, and this one has none usable"
                 )
-            bboxes[i] = box
+            values = [as_float(v) for v in box]
+            if None in values:
+                bad = box[values.index(None)]
+                raise SubmissionError(f"{where}, field bbox: {short(bad)} is not a number a float can hold")
+            bboxes[i] = values
         if len(item) > 4:
             extra.update(k for k in item if k not in ("image_id", "category_id", "segmentation", "score"))
-    return Submission(image_ids, category_ids, scores, rles, bboxes, source, extra)
+    sub = Submission(image_ids, category_ids, scores, rles, bboxes, source, extra)
+    raise_on_unusable_masks(sub)
+    return sub
+
+
+def raise_on_unusable_masks(sub: Submission) -> None:
+    """Every mask must be a well-formed compressed RLE of its size (pycocotools hangs or reads
+    past the end of a bad one); :class:`SubmissionError` names the first bad item."""
+    assert sub.mask_sizes is not None
+    status = rle_statuses([r["counts"] for r in sub.rles], sub.mask_sizes[:, 0], sub.mask_sizes[:, 1])
+    bad = np.flatnonzero(status)
+    if bad.size:
+        i = int(bad[0])
+        more = f" ({bad.size} predictions have an unusable mask)" if bad.size > 1 else ""
+        field_name, reason = rle_fault(sub.rles[i]["counts"], sub.rles[i]["size"])
+        raise SubmissionError(f"{sub.source}: item {i}, field segmentation.{field_name}: {reason}{more}")
 
 
 def load_submission(path: str | os.PathLike[str]) -> Submission:

@@ -63,7 +63,10 @@ def _catalog(tiny: TinySet) -> object:
         ("{\"a\": 1}", "expected a JSON list"),
         ("[]", "empty list"),
         (json.dumps([{"image_id": 5, "category_id": 1, "score": 0.5,
-                      "segmentation": {"size": [40, 60], "counts": "PP`0"}}]), "none of its 1 predictions"),
+                      "segmentation": {"size": [40, 60], "counts": "P[2"}}]), "none of its 1 predictions"),
+        (json.dumps([{"image_id": 5, "category_id": 1, "score": 0.5,
+                      "segmentation": {"size": [40, 60], "counts": "PP`0"}}]),
+         r"item 0, field segmentation\.counts: the runs cover 16384 pixels but size 40×60 has 2400"),
     ],
 )
 def test_bad_predictions_give_one_line_reasons(tiny_set: TinySet, tmp_path: Path, content: str, expected: str):

@@ -162,9 +162,11 @@ class WorkerPool(QObject):
                on_cancelled: Callable[[], None] | None = None,
                priority: int = 0, name: str = "", **kwargs: Any) -> FunctionWorker:
         """Start ``fn(task, *args, **kwargs)``; callbacks run on this object's (GUI) thread."""
-        if self._closed:
-            raise RuntimeError("worker pool is shut down")
         worker = FunctionWorker(fn, *args, name=name, **kwargs)
+        if self._closed:
+            # the window is closing: a callback queued before the shutdown asked for more work;
+            # it never starts (and never reports), instead of raising into the event loop
+            return worker
         queued = Qt.ConnectionType.QueuedConnection
         sig = worker.signals
         if on_returned:

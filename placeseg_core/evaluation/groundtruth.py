@@ -18,14 +18,17 @@ from pycocotools import mask as mask_utils
 
 from ..errors import InputError
 from ..jsonio import paused_gc, read_json_file
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+from ..safety.masks import polygon_problem, rle_fault, rle_statuses, uncompressed_rle_problem
+from ..safety.numbers import (
+    MAX_IMAGE_PIXELS,
+    as_float,
+    image_area_problem,
+    image_side_problem,
+    is_finite_number,
+    is_int,
+    is_int64,
+    short,
+)
 
 
 @dataclass
@@ -63,19 +66,87 @@ class GroundTruth:
 
 
 def _to_rle(seg: Any, image: dict[str, Any] | None, where: str) -> dict[str, Any]:
-    """pycocotools' ``annToRLE``: polygons and uncompressed RLE become compressed RLE."""
+    """pycocotools' ``annToRLE``: polygons and uncompressed RLE become compressed RLE.
+
+    Each shape is checked first (:mod:`placeseg_core.safety.masks`): pycocotools crashes on
+    NaN or far-away polygon vertices and misreads bad run lengths. Compressed RLE is checked in
+    bulk by the caller.
+    """
     if isinstance(seg, dict) and isinstance(seg.get("counts"), (str, bytes)) and "size" in seg:
         return seg
-    if image is None or not _is_int(image.get("height")) or not _is_int(image.get("width")):
-        raise InputError(f"{where}: segmentation is not a compressed RLE and its image has no height/width")
-    try:
-        if isinstance(seg, list):
-            return mask_utils.merge(mask_utils.frPyObjects(seg, image["height"], image["width"]))
-        if isinstance(seg, dict) and isinstance(seg.get("counts"), list):
-            return mask_utils.frPyObjects(seg, image["height"], image["width"])
-    except Exception as exc:  # pycocotools raises assorted errors on malformed shapes
-        raise InputError(f"{where}: unusable segmentation ({exc})") from None
+    if image is None or _image_size(image) is None:
+        raise InputError(f"{where}: segmentation is not a compressed RLE and its image has no usable height/width")
+    height, width = image["height"], image["width"]
+    if isinstance(seg, list):
+        problem = polygon_problem(seg, height, width)
+        if problem is not None:
+            raise InputError(f"{where}.{problem}")
+        try:
+            return mask_utils.merge(mask_utils.frPyObjects(seg, height, width))
+        except Exception as exc:  # pycocotools raises assorted errors on malformed shapes
+            raise InputError(f"{where}: unusable segmentation ({exc})") from None
+    if isinstance(seg, dict) and isinstance(seg.get("counts"), list):
+        problem = uncompressed_rle_problem(seg, height, width)
+        if problem is not None:
+            raise InputError(f"{where}.{problem}")
+        try:
+            return mask_utils.frPyObjects(seg, height, width)
+        except Exception as exc:  # pycocotools raises assorted errors on malformed shapes
+            raise InputError(f"{where}: unusable segmentation ({exc})") from None
     raise InputError(f"{where}: segmentation must be an RLE {{'size', 'counts'}} or polygons")
+
+
+def _image_size(image: dict[str, Any]) -> tuple[int, int] | None:
+    """An image's (height, width) when both are usable, else None."""
+    h, w = image.get("height"), image.get("width")
+    if image_side_problem(h, "height") or image_side_problem(w, "width"):
+        return None
+    return None if image_area_problem(h, w) else (h, w)
+
+
+def _check_image(img: Any, where: str) -> None:
+    """Image ids in int64; sizes, where given, usable (the window draws them, polygons are
+    rasterised at them)."""
+    if not isinstance(img, dict) or not is_int64(img.get("id")):
+        got = short(img.get("id")) if isinstance(img, dict) else short(img)
+        raise InputError(f"{where}.id: expected an object with an integer (64-bit) 'id', got {got}")
+    for key in ("height", "width"):
+        if key in img:
+            problem = image_side_problem(img[key], key)
+            if problem:
+                raise InputError(f"{where}.{problem}")
+    if "height" in img and "width" in img:
+        problem = image_area_problem(img["height"], img["width"])
+        if problem:
+            raise InputError(f"{where}: {problem}")
+
+
+def _check_compressed_rles(rles: list[dict[str, Any]], rows: list[int], source: str) -> None:
+    """Every compressed RLE well formed and of its size (pycocotools trusts them)."""
+    idx = [k for k, r in enumerate(rles) if isinstance(r.get("counts"), (str, bytes))]
+    if not idx:
+        return
+    counts, heights, widths = [], [], []
+    for k in idx:
+        r = rles[k]
+        size = r["size"]
+        c = r["counts"]
+        if isinstance(c, bytes):
+            try:
+                c = c.decode("ascii")
+            except UnicodeDecodeError:
+                c = "\x80"  # not ASCII: refused below
+        ok = isinstance(size, list) and len(size) == 2 and all(is_int(v) and 0 <= v <= MAX_IMAGE_PIXELS for v in size)
+        counts.append(c)
+        heights.append(size[0] if ok else -1)
+        widths.append(size[1] if ok else -1)
+    status = rle_statuses(counts, np.array(heights, dtype=np.int64), np.array(widths, dtype=np.int64))
+    bad = np.flatnonzero(status)
+    if bad.size:
+        k = idx[int(bad[0])]
+        field_name, reason = rle_fault(counts[int(bad[0])], rles[k]["size"])
+        more = f" ({bad.size} annotations have an unusable mask)" if bad.size > 1 else ""
+        raise InputError(f"{source}: annotations[{rows[k]}].segmentation.{field_name}: {reason}{more}")
 
 
 def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
@@ -99,13 +170,12 @@ def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
         raise InputError(f"{source}: field 'annotations' must be a list")
     images: dict[int, dict[str, Any]] = {}
     for i, img in enumerate(data["images"]):
-        if not isinstance(img, dict) or not _is_int(img.get("id")):
-            raise InputError(f"{source}: images[{i}]: expected an object with an integer 'id'")
+        _check_image(img, f"{source}: images[{i}]")
         images[img["id"]] = img
     names: dict[int, str] = {}
     for i, cat in enumerate(data["categories"]):
-        if not isinstance(cat, dict) or not _is_int(cat.get("id")):
-            raise InputError(f"{source}: categories[{i}]: expected an object with an integer 'id'")
+        if not isinstance(cat, dict) or not is_int64(cat.get("id")):
+            raise InputError(f"{source}: categories[{i}]: expected an object with an integer (64-bit) 'id'")
         names[cat["id"]] = str(cat.get("name", cat["id"]))
     image_ids = np.array(sorted(images), dtype=np.int64)
     category_ids = np.array(sorted(names), dtype=np.int64)
@@ -116,8 +186,8 @@ def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
         if not isinstance(ann, dict):
             raise InputError(f"{source}: annotations[{i}]: expected an object")
         for key in ("id", "image_id", "category_id"):
-            if not _is_int(ann.get(key)):
-                raise InputError(f"{source}: annotations[{i}].{key}: expected an integer, got {ann.get(key)!r}")
+            if not is_int64(ann.get(key)):
+                raise InputError(f"{source}: annotations[{i}].{key}: expected an integer (64-bit), got {short(ann.get(key))}")
         by_image.setdefault(ann["image_id"], []).append(i)
         last_with_id[ann["id"]] = i  # pycocotools' createIndex: anns[ann['id']] = ann
     # getAnnIds: images ascending (only listed ones), file order within, listed categories only;
@@ -137,14 +207,19 @@ def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
     anns = [annotations[i] for i in rows]
     for r, ann in zip(rows, anns, strict=True):
         where = f"{source}: annotations[{r}]"
-        if "iscrowd" not in ann or not _is_number(ann["iscrowd"]):
-            raise InputError(f"{where}.iscrowd: missing or not a number (pycocotools needs it)")
-        if "area" not in ann or not _is_number(ann["area"]):
-            raise InputError(f"{where}.area: missing or not a number (pycocotools reads it for area ranges)")
+        # iscrowd becomes int(iscrowd) in pycocotools (NaN and Infinity cannot) and a uint8 in
+        # its mask.iou (so 0..255); area is compared with the area ranges as a float.
+        crowd = ann.get("iscrowd")
+        if not is_finite_number(crowd) or not 0 <= crowd < 256:
+            raise InputError(f"{where}.iscrowd: expected 0 or 1 (pycocotools needs it), got {short(crowd)}")
+        if as_float(ann.get("area")) is None:
+            raise InputError(f"{where}.area: missing or not a number a float can hold (pycocotools "
+                             f"reads it for area ranges), got {short(ann.get('area'))}")
         if "segmentation" not in ann:
             raise InputError(f"{where}: missing field 'segmentation'")
     rles = [_to_rle(a["segmentation"], images.get(a["image_id"]), f"{source}: annotations[{r}]")
             for r, a in zip(rows, anns, strict=True)]
+    _check_compressed_rles(rles, rows, source)
     # A duplicate id can make an annotation stand in for one of another image or category:
     # pycocotools then files it under its own (image, category); keep rows grouped by image.
     ann_image_ids = np.array([a["image_id"] for a in anns], dtype=np.int64)

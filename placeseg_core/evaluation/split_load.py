@@ -20,7 +20,6 @@ import os
 import pickle
 import re
 from dataclasses import dataclass
-from itertools import chain
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -28,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..jsonio import paused_gc
+from ..safety.files import open_input
 from ..submission import Submission, first_item_uses_bbox
 from .loading import Columns, extract_columns, load_submission_fast
 from .processes import fork_is_safe
@@ -66,9 +67,10 @@ class SplitLoad:
 def _find_cuts(path: Path, size: int) -> list[tuple[int, int]] | None:
     """(offset of '}', offset of the next '{') near each share of the file; None if unusual."""
     cuts: list[tuple[int, int]] = []
-    with open(path, "rb") as handle:
+    with open_input(path) as handle:
+        # a file with a byte-order mark is refused by the single-process loader, which says why
         first = handle.read(_WINDOW).lstrip()
-        if not (first.startswith(b"[") or first.startswith(b"\xef\xbb\xbf[")):
+        if not first.startswith(b"["):
             return None
         for share in CUT_SHARES:
             offset = max(int(size * share), cuts[-1][1] + 1 if cuts else 0)
@@ -91,9 +93,9 @@ def start_split_load(path: Any, workers: int | None) -> SplitLoad | None:
     try:
         p = Path(path)
         if not p.is_file() or p.stat().st_size < MIN_BYTES:
-            return None
+            return None  # small, or not a regular file: the single-process loader says which
         cuts = _find_cuts(p, p.stat().st_size)
-    except (OSError, ValueError):
+    except (OSError, ValueError, InputError):
         return None
     if cuts is None:
         return None
@@ -157,7 +159,7 @@ def _pack(cols: Columns) -> dict[str, Any]:
     return {
         "image_ids": cols.image_ids, "category_ids": cols.category_ids, "scores": cols.scores,
         # fromiter: half the time of np.array on a list of lists; overflow raises -> fallback
-        "sizes": np.fromiter(chain.from_iterable(cols.sizes), dtype=np.int64, count=2 * len(cols.sizes)),
+        "sizes": cols.hw.ravel(),
         # one string instead of 100k: much cheaper to pickle and unpickle
         "counts": "".join(cols.counts), "lengths": lengths,
         "bboxes": cols.bboxes, "extra": cols.extra,
@@ -199,6 +201,7 @@ def finish_split_load(split: SplitLoad) -> Submission:
         *(np.concatenate([getattr(head, k)] + [p[k] for p in payloads])
           for k in ("image_ids", "category_ids", "scores")),
         segs, bboxes, str(split.path), extra,
+        mask_sizes=np.concatenate([head.hw] + [p["sizes"].reshape(-1, 2) for p in payloads]),
     )
 
 
@@ -207,9 +210,9 @@ def _collect(split: SplitLoad) -> tuple[Columns, list[dict[str, Any]]] | None:
     payloads: list[dict[str, Any]] = []
     try:
         with paused_gc():
-            with open(split.path, "rb") as handle:
+            with open_input(split.path) as handle:
                 raw = handle.read(split.close + 1)
-            items = json.loads(raw.decode("utf-8-sig") + "]")
+            items = json.loads(raw.decode("utf-8") + "]")
             del raw
             if not isinstance(items, list) or not items:
                 return None

@@ -97,6 +97,16 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, float) and math.isfinite(v)
 
 
+def _fits_float(v: int | float) -> bool:
+    """A number :func:`_is_number` accepted that also converts to a float (a JSON integer can
+    have hundreds of digits; ``float()`` raises OverflowError beyond about 1.8e308)."""
+    try:
+        float(v)
+    except OverflowError:
+        return False
+    return True
+
+
 def _range_membership(area: np.ndarray) -> np.ndarray:
     return np.stack([(area >= lo) & (area <= hi) for lo, hi in AREA_RANGES.values()], axis=1)
 
@@ -135,6 +145,9 @@ def check_extra_fields(items: list[Any], cols: Columns, mask_ok: np.ndarray, are
             )
         elif not (isinstance(box, list) and len(box) == 4 and all(map(_is_number, box))):
             out.add("bad-type", f"item {i}: bbox must be [x, y, width, height], got {short_repr(box)}", i, _img(cols, i), "bbox")
+        elif not all(map(_fits_float, box)):
+            out.add("bad-type", f"item {i}: bbox holds a number too large for a float, got {short_repr(box)}",
+                    i, _img(cols, i), "bbox")
         else:
             box_area[i] = float(box[2]) * float(box[3])
     both = mask_ok & ~np.isnan(box_area)

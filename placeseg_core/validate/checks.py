@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..catalog import Catalog
-from . import rledecode
+from ..safety import rledecode
 from .images import Expectation, ImageTable
 from .report import ProblemCollector
 from .scan import Columns

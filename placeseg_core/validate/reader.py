@@ -11,15 +11,13 @@ from __future__ import annotations
 import json
 import mmap
 import os
-from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from ..jsonio import loads
+from ..safety.files import DEFAULT_MAX_BYTES, open_input
 from .report import ProblemCollector
 
-# Refuse larger files unless asked: parsing needs about five times the file size in memory,
-# and even a full test submission (255 masks for each of 3,352 images) is well under this.
-DEFAULT_MAX_BYTES = 800_000_000
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -46,16 +44,16 @@ def _line_column(raw: bytes | mmap.mmap, pos: int) -> tuple[int, int]:
 
 def read_bytes(path: str | os.PathLike[str], out: ProblemCollector, max_bytes: int) -> bytes | mmap.mmap | _Failed:
     """The file's bytes: memory-mapped when possible (decoding then reads the page cache
-    directly, without first copying the whole file), else read."""
-    p = Path(path)
+    directly, without first copying the whole file), else read. Only a regular file is
+    opened (a FIFO or a device would hang or never end: :mod:`placeseg_core.safety`)."""
+    p = os.fspath(path)
     try:
-        if not p.exists():
-            out.add("unreadable-file", f"{p}: file not found")
-            return FAILED
-        if p.is_dir():
-            out.add("unreadable-file", f"{p}: is a folder, expected the submission's JSON file")
-            return FAILED
-        size = p.stat().st_size
+        handle = open_input(p, max_bytes=1 << 62)  # the size is judged here, with its own code
+    except InputError as exc:
+        out.add("unreadable-file", str(exc))
+        return FAILED
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
         if size > max_bytes:
             # the default limit is far above any real submission; a lowered one is the user's
             why = ("(even a full test submission, 255 masks for each of 3,352 images, is smaller); "
@@ -63,8 +61,8 @@ def read_bytes(path: str | os.PathLike[str], out: ProblemCollector, max_bytes: i
                    if max_bytes >= DEFAULT_MAX_BYTES else "")
             out.add("file-too-large", f"{p}: {file_size(size)} is above the limit of {file_size(max_bytes)} {why}".rstrip())
             return FAILED
-        with open(p, "rb") as handle:
-            if 0 < size and p.is_file():
+        try:
+            if size > 0:
                 try:
                     mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
                 except (OSError, ValueError):
@@ -74,10 +72,10 @@ def read_bytes(path: str | os.PathLike[str], out: ProblemCollector, max_bytes: i
                 if mapped is not None:
                     mapped.close()
             raw = handle.read(max_bytes + 1)
-    except OSError as exc:
-        out.add("unreadable-file", f"{p}: cannot read ({exc.strerror or exc})")
-        return FAILED
-    if len(raw) > max_bytes:  # grew while we looked, or a special file
+        except OSError as exc:
+            out.add("unreadable-file", f"{p}: cannot read ({exc.strerror or exc})")
+            return FAILED
+    if len(raw) > max_bytes:  # grew while we looked
         out.add("file-too-large", f"{p}: more than {file_size(max_bytes)}")
         return FAILED
     return raw
