@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
 from . import rle as rle_utils
 from .catalog import ImageRecord
+from .errors import InputError
+from .safety.images import open_annotation_png
 
 # Finding codes (stable names: tests, the CLI summary and the GUI refer to them).
 MULTIPLE_CATEGORIES = "multiple-categories"
@@ -92,7 +94,8 @@ def read_label_planes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndar
     if not os.path.exists(p):
         return empty, empty, [Finding(MISSING_FILE, f"{p}: file not found", p)]
     try:
-        with Image.open(p) as img:
+        # a regular file, at most MAX_IMAGE_PIXELS pixels, 8 bits per channel (placeseg_core.safety)
+        with open_annotation_png(p) as img:
             mode = img.mode
             img.load()
             if mode in ("RGB", "RGBA"):
@@ -118,6 +121,8 @@ def read_label_planes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndar
                         )
                     ]
                     return empty, empty, findings
+    except InputError as exc:
+        return empty, empty, [Finding(UNREADABLE, str(exc), p)]
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         return empty, empty, [Finding(UNREADABLE, f"{p}: cannot read as PNG ({exc})", p)]
     # Views into the decoded pixels, not copies: the decoder reads each plane once.

@@ -144,6 +144,9 @@ class ReviewController(QObject):
             if path.is_file() and path.suffix.lower() == ".json" and path.name != "imgCatIds.json":
                 try:
                     kind = sniff_json_kind(path)
+                except InputError as exc:
+                    self.errorRaised.emit("Cannot open file", str(exc))
+                    continue
                 except OSError as exc:
                     self.errorRaised.emit("Cannot open file", f"{path}: {exc.strerror}")
                     continue

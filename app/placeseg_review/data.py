@@ -31,6 +31,7 @@ from placeseg_core.errors import InputError
 from placeseg_core.evaluation.loading import load_submission_fast
 from placeseg_core.jsonio import read_json_file
 from placeseg_core.layout import DatasetLayout, discover
+from placeseg_core.safety.files import open_input
 from placeseg_core.submission import Submission, SubmissionError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -308,7 +309,7 @@ def count_size_mismatches(index: PredictionIndex, dataset: ReviewDataset) -> dic
 
 def sniff_json_kind(path: str | os.PathLike[str]) -> str:
     """``"predictions"`` for a JSON list, ``"ground-truth"`` for an object (first bytes only)."""
-    with open(path, "rb") as handle:
+    with open_input(path) as handle:  # a regular file only: a FIFO would block here for ever
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"["):
         return "predictions"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 from pycocotools import mask as mask_utils
 
 from placeseg_core.annotations import (
@@ -22,6 +22,8 @@ from placeseg_core.annotations import (
     Finding,
     decode_annotation,
 )
+from placeseg_core.errors import InputError
+from placeseg_core.safety.images import open_image
 
 from .data import ImageEntry, PredictionIndex, ReviewDataset
 from .overlay import dashed, hatch, inner_boundary
@@ -94,8 +96,12 @@ def read_photo(entry: ImageEntry) -> tuple[np.ndarray, str | None]:
     """The photo as RGB, or a neutral grey placeholder of the catalogue's size and a note."""
     if entry.photo_path is not None:
         try:
-            with Image.open(entry.photo_path) as img:
+            # a regular file of a bounded pixel count (placeseg_core.safety): a FIFO would hang
+            # the worker, a decompression bomb would take gigabytes
+            with open_image(entry.photo_path, "photo") as img:
                 return np.asarray(img.convert("RGB")), None
+        except InputError as exc:
+            note = str(exc)
         except (OSError, UnidentifiedImageError, ValueError) as exc:
             note = f"{entry.photo_path}: cannot read the image ({exc})"
     else:

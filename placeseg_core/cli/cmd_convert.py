@@ -11,6 +11,7 @@ from ..annotations import Finding
 from ..atomic import check_output_path
 from ..catalog import load_catalog
 from ..convert import convert_annotations, write_ground_truth
+from .options import add_size_limit
 from .progress import StderrProgress
 
 FIRST_LOCATIONS = 3
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "match with id 0), or 1 to avoid that quirk (default: 0)",
     )
     p.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: CPUs)")
+    add_size_limit(p)
     p.set_defaults(func=run)
 
 
@@ -56,7 +58,7 @@ def summarize_findings(findings: list[Finding], stream: TextIO | None = None) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    check_output_path(args.output, [args.img_cat_ids])
+    check_output_path(args.output, [args.img_cat_ids], [args.ann_dir])
     catalog = load_catalog(args.img_cat_ids)
     if args.workers is not None and args.workers < 1:
         print("placeseg convert: error: --workers must be at least 1", file=sys.stderr)

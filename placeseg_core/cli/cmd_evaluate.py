@@ -28,6 +28,7 @@ from ..evaluation.prepare import check_images
 from ..evaluation.split_load import finish_split_load, start_split_load
 from ..jsonio import JsonFileError
 from ..submission import Submission, SubmissionError
+from .options import add_size_limit
 from .progress import StderrProgress
 
 _LINES = (  # pycocotools' summarize() layout
@@ -63,6 +64,7 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
                    "is 1 10 100): AR is reported at each, AP at the largest")
     p.add_argument("--iou-type", default="segm", metavar="TYPE",
                    help="pycocotools' iouType; only 'segm' (mask IoU) is supported")
+    add_size_limit(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -167,7 +169,7 @@ def category_table(result: EvaluationResult) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     params = eval_params(args)
     if args.json:
-        check_output_path(args.json, [args.preds, args.gt, args.img_cat_ids])
+        check_output_path(args.json, [args.preds, args.gt, args.img_cat_ids], [args.ann_dir])
     loaded = load_inputs(args)
     if isinstance(loaded, int):
         return loaded

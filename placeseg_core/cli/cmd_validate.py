@@ -17,7 +17,9 @@ from ..catalog import Catalog, catalog_from_ground_truth, load_catalog
 from ..convert import list_annotation_files
 from ..errors import InputError
 from ..jsonio import read_json_file
-from ..validate import DEFAULT_MAX_BYTES, DEFAULT_MAX_LOCATIONS, render_text, validate_submission
+from ..safety.numbers import is_int64, short
+from ..validate import DEFAULT_MAX_LOCATIONS, render_text, validate_submission
+from .options import add_size_limit, size_limit_bytes
 from .progress import StderrProgress
 
 
@@ -57,13 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"locations listed per problem code; the rest are counted (default {DEFAULT_MAX_LOCATIONS})",
     )
-    p.add_argument(
-        "--max-size-mb",
-        type=float,
-        default=DEFAULT_MAX_BYTES / 1e6,
-        metavar="MB",
-        help=f"refuse submission files larger than this (default {DEFAULT_MAX_BYTES / 1e6:.0f})",
-    )
+    add_size_limit(p, "submission and other input files")
     p.set_defaults(func=run)
 
 
@@ -76,8 +72,8 @@ def ground_truth_image_ids(path: str) -> list[int]:
     ids: list[int] = []
     for i, image in enumerate(images):
         image_id = image.get("id") if isinstance(image, dict) else None
-        if not isinstance(image_id, int) or isinstance(image_id, bool):
-            raise InputError(f"{path}: images[{i}] has no integer 'id'")
+        if not is_int64(image_id):
+            raise InputError(f"{path}: images[{i}].id: expected an integer (64-bit), got {short(image_id)}")
         ids.append(image_id)
     return ids
 
@@ -100,10 +96,8 @@ def annotation_image_ids(ann_dir: str, catalog: Catalog) -> list[int]:
 def run(args: argparse.Namespace) -> int:
     if args.max_locations < 0:
         raise InputError("--max-locations must be 0 or more")
-    if args.max_size_mb <= 0:
-        raise InputError("--max-size-mb must be positive")
     if args.report:
-        check_output_path(args.report, [args.predictions, args.img_cat_ids, args.gt])
+        check_output_path(args.report, [args.predictions, args.img_cat_ids, args.gt], [args.ann_dir])
     if args.img_cat_ids:
         catalog = load_catalog(args.img_cat_ids)
     elif args.gt:
@@ -129,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         expected_image_ids=expected,
         progress=StderrProgress("validate"),
         max_locations=args.max_locations,
-        max_bytes=int(args.max_size_mb * 1e6),
+        max_bytes=size_limit_bytes(args),
     )
     if args.gt:
         report.stats["ground_truth"] = args.gt

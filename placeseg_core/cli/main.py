@@ -12,7 +12,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import InputError
+from ..safety.files import DEFAULT_MAX_BYTES, forget_inputs, set_max_input_bytes
 from . import cmd_convert, cmd_demo
+from .options import size_limit_bytes
 
 # Subcommand modules in the order `placeseg --help` lists them. Optional ones are imported
 # lazily so that a missing optional module never breaks the others.
@@ -44,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # each command is a session of its own (also when the tests run several in one process):
+    # its own record of the files it read, its own input size ceiling (--max-size-mb). In
+    # validate a lower value applies only to the submission it judges (reported as a problem of
+    # the file); its reference files keep the default.
+    forget_inputs()
+    limit = size_limit_bytes(args)
+    set_max_input_bytes(max(limit, DEFAULT_MAX_BYTES) if args.command == "validate" else limit)
     try:
         return int(args.func(args))
     except InputError as exc:

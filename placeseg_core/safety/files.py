@@ -112,6 +112,8 @@ def open_input(path: str | os.PathLike[str], what: str = "", max_bytes: int | No
         fd = os.open(p, flags)
     except OSError as exc:
         raise _open_error(p, exc, what) from None
+    except ValueError:  # a NUL character in the path
+        raise InputError(f"{p!r}: not a usable path (it contains a NUL character)") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -155,6 +157,13 @@ def remember_input(st: os.stat_result) -> None:
     """Record a file this process read, so that no output replaces it (:func:`was_read`)."""
     with _read_lock:
         _read[(st.st_dev, st.st_ino)] = st.st_ctime_ns
+
+
+def forget_inputs() -> None:
+    """Start a new record of inputs (each command-line command is a session of its own, also
+    when several run in one process, as in the tests)."""
+    with _read_lock:
+        _read.clear()
 
 
 def was_read(st: os.stat_result) -> bool:

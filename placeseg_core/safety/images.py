@@ -15,7 +15,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import InputError
 from .files import read_input_bytes
@@ -94,6 +94,9 @@ def _open(p: str, what: str) -> tuple[Image.Image, PngHeader | None]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageFileError(f"{p}: the {what} declares more pixels than the limit of "
                              f"{MAX_IMAGE_PIXELS:,} (a decompression bomb?)") from None
+    except UnidentifiedImageError:
+        kind = "PNG" if what == "annotation PNG" else "an image"
+        raise ImageFileError(f"{p}: cannot read as {kind} (not an image file Pillow recognises)") from None
     except (OSError, ValueError, SyntaxError, struct.error) as exc:
         raise ImageFileError(f"{p}: cannot read the {what} ({exc})") from None
     width, height = img.size

@@ -1,0 +1,35 @@
+"""Options several commands share, parsed once, with argparse's own usage errors (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from ..safety.files import DEFAULT_MAX_BYTES
+
+
+def megabytes(text: str) -> float:
+    """An argparse type: a positive, finite number of megabytes (``nan``, ``inf``, 0 refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of megabytes") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of megabytes")
+    return value
+
+
+def add_size_limit(p: argparse.ArgumentParser, what: str = "input files") -> None:
+    """``--max-size-mb``: the ceiling on input files, checked before any is read."""
+    p.add_argument(
+        "--max-size-mb",
+        type=megabytes,
+        default=DEFAULT_MAX_BYTES / 1e6,
+        metavar="MB",
+        help=f"refuse {what} larger than this, before reading them (default {DEFAULT_MAX_BYTES / 1e6:.0f})",
+    )
+
+
+def size_limit_bytes(args: argparse.Namespace) -> int:
+    """The ``--max-size-mb`` of a command in bytes (the default when it has none)."""
+    return int(getattr(args, "max_size_mb", DEFAULT_MAX_BYTES / 1e6) * 1e6)
