@@ -31,7 +31,9 @@ from placeseg_core.errors import InputError
 from placeseg_core.evaluation.loading import load_submission_fast
 from placeseg_core.jsonio import read_json_file
 from placeseg_core.layout import DatasetLayout, discover
+from placeseg_core.safety.coco import annotation_problem, first_unusable_rle
 from placeseg_core.safety.files import open_input
+from placeseg_core.safety.numbers import is_int64, short
 from placeseg_core.submission import Submission, SubmissionError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -199,12 +201,22 @@ def open_coco(gt_path: str | os.PathLike[str], images: str | os.PathLike[str] | 
         if not (isinstance(seg, list) or (isinstance(seg, dict) and "counts" in seg and "size" in seg)):
             raise InputError(f"{path}: annotations[{i}].segmentation: expected polygons or an RLE "
                              "{'size', 'counts'}")
-        if ann["image_id"] not in by_image:
-            raise InputError(f"{path}: annotations[{i}].image_id {ann['image_id']!r} is not in 'images'")
+        image = catalog.by_id.get(ann["image_id"]) if is_int64(ann["image_id"]) else None
+        # the scorer's bounds, before pycocotools draws anything (NaN or far-away polygon
+        # points crash it; absurd numbers overflow)
+        problem = annotation_problem(ann, (image.height, image.width) if image else None)
+        if problem:
+            raise InputError(f"{path}: annotations[{i}].{problem}")
+        if image is None:
+            raise InputError(f"{path}: annotations[{i}].image_id {short(ann['image_id'])} is not in 'images'")
         by_image[ann["image_id"]].append(ann)
         cat = ann["category_id"]
         if isinstance(cat, int) and 0 <= cat < 256:
             cat_counts[cat] += 1
+    bad_rle = first_unusable_rle([a["segmentation"] for a in anns])
+    if bad_rle is not None:
+        k, field_name, reason = bad_rle
+        raise InputError(f"{path}: annotations[{k}].{field_name}: {reason}")
     folders = image_folders_for(path, images)
     records: list[ImageRecord] = sorted(catalog.images, key=lambda r: r.file_name)
     entries = [

@@ -18,14 +18,13 @@ from pycocotools import mask as mask_utils
 
 from ..errors import InputError
 from ..jsonio import paused_gc, read_json_file
-from ..safety.masks import polygon_problem, rle_fault, rle_statuses, uncompressed_rle_problem
+from ..safety.coco import first_unusable_rle
+from ..safety.masks import polygon_problem, uncompressed_rle_problem
 from ..safety.numbers import (
-    MAX_IMAGE_PIXELS,
     as_float,
     image_area_problem,
     image_side_problem,
     is_finite_number,
-    is_int,
     is_int64,
     short,
 )
@@ -122,31 +121,12 @@ def _check_image(img: Any, where: str) -> None:
 
 
 def _check_compressed_rles(rles: list[dict[str, Any]], rows: list[int], source: str) -> None:
-    """Every compressed RLE well formed and of its size (pycocotools trusts them)."""
-    idx = [k for k, r in enumerate(rles) if isinstance(r.get("counts"), (str, bytes))]
-    if not idx:
-        return
-    counts, heights, widths = [], [], []
-    for k in idx:
-        r = rles[k]
-        size = r["size"]
-        c = r["counts"]
-        if isinstance(c, bytes):
-            try:
-                c = c.decode("ascii")
-            except UnicodeDecodeError:
-                c = "\x80"  # not ASCII: refused below
-        ok = isinstance(size, list) and len(size) == 2 and all(is_int(v) and 0 <= v <= MAX_IMAGE_PIXELS for v in size)
-        counts.append(c)
-        heights.append(size[0] if ok else -1)
-        widths.append(size[1] if ok else -1)
-    status = rle_statuses(counts, np.array(heights, dtype=np.int64), np.array(widths, dtype=np.int64))
-    bad = np.flatnonzero(status)
-    if bad.size:
-        k = idx[int(bad[0])]
-        field_name, reason = rle_fault(counts[int(bad[0])], rles[k]["size"])
-        more = f" ({bad.size} annotations have an unusable mask)" if bad.size > 1 else ""
-        raise InputError(f"{source}: annotations[{rows[k]}].segmentation.{field_name}: {reason}{more}")
+    """Every compressed RLE of the file well formed and of its size (pycocotools trusts them;
+    the ones pycocotools made from polygons, with ``bytes`` counts, are not looked at)."""
+    bad = first_unusable_rle(rles)
+    if bad is not None:
+        k, field_name, reason = bad
+        raise InputError(f"{source}: annotations[{rows[k]}].{field_name}: {reason}")
 
 
 def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:

@@ -3,8 +3,10 @@ forking is safe at all."""
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +15,25 @@ from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from .control import Control
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a forked helper, first thing: be killed when the parent dies.
+
+    A helper blocked on a pipe to a parent that was killed (SIGKILL, or SIGTERM mid-load)
+    would otherwise wait for ever. Linux's ``PR_SET_PDEATHSIG`` has the kernel send it SIGKILL;
+    a parent already gone before that call is caught by comparing ``getppid()``.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the helpers' pipes end when the parent does
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
 
 #: Below this many scored predictions a helper process costs more than it saves.
 PARALLEL_MIN_PREDICTIONS = 20_000
@@ -123,7 +144,7 @@ def _start_helper(ctx: Any, task: Callable[[int, Callable[[], None]], Any], part
     except OSError:
         return _Helper(None, None, control)
     try:
-        process = ctx.Process(target=_helper_main, args=(task, part, sender), daemon=True)
+        process = ctx.Process(target=_helper_main, args=(task, part, sender, os.getpid()), daemon=True)
         process.start()
     except OSError:
         receiver.close()
@@ -133,8 +154,10 @@ def _start_helper(ctx: Any, task: Callable[[int, Callable[[], None]], Any], part
     return _Helper(process, receiver, control)
 
 
-def _helper_main(task: Callable[[int, Callable[[], None]], Any], part: int, conn: Connection) -> None:
+def _helper_main(task: Callable[[int, Callable[[], None]], Any], part: int, conn: Connection,
+                 parent_pid: int) -> None:
     """In a forked helper: run the part, sending a tick per step, then the result."""
+    die_with_parent(parent_pid)
     try:
         result = task(part, lambda: conn.send(_TICK))
         conn.send((_DONE, result))

@@ -32,7 +32,7 @@ from ..jsonio import paused_gc
 from ..safety.files import open_input
 from ..submission import Submission, first_item_uses_bbox
 from .loading import Columns, extract_columns, load_submission_fast
-from .processes import fork_is_safe
+from .processes import die_with_parent, fork_is_safe
 
 #: Smaller files parse in well under 0.1 s: a helper would cost more than it saves.
 MIN_BYTES = 4 << 20
@@ -110,7 +110,7 @@ def start_split_load(path: Any, workers: int | None) -> SplitLoad | None:
     # pages are only committed where written.
     try:
         shared = mmap.mmap(-1, 2 * (p.stat().st_size - starts[0]) + (1 << 20))
-        process = ctx.Process(target=_parse_tail, args=(p, starts, ends, sender, shared), daemon=True)
+        process = ctx.Process(target=_parse_tail, args=(p, starts, ends, sender, shared, os.getpid()), daemon=True)
         process.start()
     except OSError:  # no memory or processes left: load in this process, as before
         receiver.close()
@@ -120,8 +120,10 @@ def start_split_load(path: Any, workers: int | None) -> SplitLoad | None:
     return SplitLoad(path, cuts[0][0], len(starts), process, receiver, shared)
 
 
-def _parse_tail(path: Path, starts: list[int], ends: list[int], conn: Connection, shared: mmap.mmap) -> None:
+def _parse_tail(path: Path, starts: list[int], ends: list[int], conn: Connection, shared: mmap.mmap,
+                parent_pid: int) -> None:
     """In the helper: read the file from the first cut and send each piece's packed columns."""
+    die_with_parent(parent_pid)
     pos = 0
     try:
         with open(path, "rb") as handle:
