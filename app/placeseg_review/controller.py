@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from placeseg_core.annotations import decode_annotation
 from placeseg_core.catalog import ImageRecord
-from placeseg_core.errors import InputError
+from placeseg_core.errors import InputError, describe_failure, located_failures
 
 from .data import (
     PredictionIndex,
@@ -63,13 +63,24 @@ class ReviewController(QObject):
         self.cache = ImageCache(self.io_pool, parent=self)
         self.cache.options = lambda: session.options
         self.cache.imageReady.connect(self._on_image_ready)
-        self.cache.loadFailed.connect(lambda i, msg: self.errorRaised.emit("Cannot show image", f"image {i}: {msg}"))
+        self.cache.loadFailed.connect(self._image_failed)
         self.jobs: dict[str, Job] = {}
         self.navigator: Navigator | None = None  # set by the window: visible order of images
         self.prefetch_radius = 2
         self._pending_selection: tuple[int, object] | None = None  # (image id, Selection) to select once shown
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(session.stats_changed)
+
+    def _image_failed(self, image_id: int, message: str) -> None:
+        """A failure the preparation did not foresee: name the image's files (the message of
+        a foreseen one, an InputError, already does)."""
+        ds = self.session.dataset
+        entry = ds.entry(image_id) if ds is not None and image_id in ds.index_of else None
+        where = f"image {image_id}"
+        if entry is not None:
+            files = [str(p) for p in (entry.photo_path, getattr(entry, "annotation_path", None)) if p]
+            where += f" ({', '.join(files) or entry.file_name})"
+        self.errorRaised.emit("Cannot show image", f"{where}: {message}")
 
     # -------------------------------------------------------------- jobs
     def start_job(self, key: str, label: str, fn: Callable[..., Any], *args: Any,
@@ -112,10 +123,7 @@ class ReviewController(QObject):
     def _job_error(self, label: str, exc: Exception, extra: Callable[[Exception], None] | None = None) -> None:
         if extra is not None:
             extra(exc)
-        if isinstance(exc, InputError):
-            self.errorRaised.emit(f"Cannot {label.lower()}", str(exc))
-        else:
-            self.errorRaised.emit(f"Cannot {label.lower()}", f"{type(exc).__name__}: {exc}")
+        self.errorRaised.emit(f"Cannot {label.lower()}", describe_failure(exc))
 
     def cancel_job(self, key: str) -> None:
         job = self.jobs.get(key)
@@ -284,12 +292,14 @@ class ReviewController(QObject):
 
 
 def _open_dataset(task: Task, path: Path, images: str | None) -> ReviewDataset:
-    return open_ground_truth(path, images)
+    with located_failures(path):
+        return open_ground_truth(path, images)
 
 
 def _load_predictions(task: Task, path: Path, dataset: ReviewDataset) -> PredictionIndex:
     task.progress(0, 0)
-    return load_predictions(path, dataset)
+    with located_failures(path):
+        return load_predictions(path, dataset)
 
 
 def _build_demo(task: Task, **kwargs: Any) -> Path:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from placeseg_core.errors import describe_failure
+
 from .data import PredictionIndex, ReviewDataset
 from .prepared import PreparedImage, prepare_image
 from .render import OverlayOptions, render_layers
@@ -96,7 +98,7 @@ class ImageCache(QObject):
 
     def _on_error(self, image_id: int, gen: int, exc: Exception) -> None:
         if gen == self.generation:
-            self.loadFailed.emit(image_id, str(exc) or type(exc).__name__)
+            self.loadFailed.emit(image_id, describe_failure(exc))
 
     def _on_finished(self, image_id: int, gen: int) -> None:
         if gen == self.generation:

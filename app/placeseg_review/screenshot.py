@@ -9,6 +9,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from placeseg_core.atomic import OutputError
+
+from .exporters import write_png
 from .main_window import MainWindow
 from .views import VIEWS
 
@@ -58,15 +61,14 @@ class Screenshotter(QObject):
             self._settled = True
             return  # one more tick so layouts settle and the card is placed
         QApplication.processEvents()
-        try:  # main() checked the folder; it may have gone since
-            self.out.parent.mkdir(parents=True, exist_ok=True)
-            saved = self.window.grab().save(str(self.out), "PNG")
+        try:  # atomic, and never over a file the window read (placeseg_core.atomic)
+            write_png(self.out, self.window)
+        except OutputError as exc:
+            print(f"placeseg-review: error: {exc}", file=sys.stderr)
+            self._finish(2)
+            return
         except OSError as exc:
-            saved, reason = False, exc.strerror or str(exc)
-        else:
-            reason = "saving the PNG failed"
-        if not saved:
-            print(f"placeseg-review: error: cannot write {self.out}: {reason}", file=sys.stderr)
+            print(f"placeseg-review: error: cannot write {self.out}: {exc.strerror or exc}", file=sys.stderr)
             self._finish(2)
             return
         print(f"wrote {self.out}", file=sys.stderr)
