@@ -151,8 +151,8 @@ def parse_json_bytes(raw: bytes, source: str = "<memory>") -> Any:
         return loads(text)
     except json.JSONDecodeError as exc:
         raise JsonFileError(
-            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            JsonSyntaxProblem(exc.msg, exc.lineno, exc.colno, exc.pos),
+            f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {json_reason(exc, text)}",
+            JsonSyntaxProblem(json_reason(exc, text), exc.lineno, exc.colno, exc.pos),
         ) from None
     except RecursionError:
         raise JsonFileError(
@@ -164,6 +164,22 @@ def parse_json_bytes(raw: bytes, source: str = "<memory>") -> Any:
             f"{source}: cannot read a value: {exc}",
             JsonSyntaxProblem(str(exc), None, None, None),
         ) from None
+
+
+def json_reason(exc: json.JSONDecodeError, text: str | None = None) -> str:
+    """``json``'s reason as a whole phrase: its messages are written to be followed by a
+    position ("Unterminated string starting at"), which our messages give separately."""
+    msg = exc.msg
+    for tail in (" starting at", " at"):
+        if msg.endswith(tail):
+            msg = msg[: -len(tail)]
+            break
+    msg = msg[:1].lower() + msg[1:]
+    if msg == "unterminated string":
+        msg += " (it runs to the end of the file, which may be cut short)"
+    elif text is not None and exc.pos >= len(text.rstrip()):
+        msg += " (the file ends there: it may be cut short)"
+    return msg
 
 
 def release_in_pieces(items: Any, piece: int = 4096) -> None:

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from ..errors import InputError
-from ..jsonio import loads
+from ..jsonio import json_reason, loads
 from ..safety.files import DEFAULT_MAX_BYTES, open_input
 from .report import ProblemCollector
 
@@ -115,7 +115,7 @@ def parse_submission(
         return loads(text)
     except json.JSONDecodeError as exc:
         where.update(line=exc.lineno, column=exc.colno)
-        out.add("json-syntax", f"{source}: line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        out.add("json-syntax", f"{source}: line {exc.lineno}, column {exc.colno}: {json_reason(exc)}")
     except RecursionError:
         out.add("json-syntax", f"{source}: the JSON is nested too deeply to read")
     except MemoryError:
