@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .safety.files import kind_of, was_read
+from .safety.files import kind_of, resolved, was_read
 
 _UMASK_LOCK = threading.Lock()
 
@@ -33,7 +33,7 @@ def _new_file_mode() -> int:
 
 
 def _same_file(out: Path, src: Path) -> bool:
-    if out.resolve() == src.resolve():
+    if resolved(out) == resolved(src):
         return True
     try:
         return os.path.samefile(out, src)

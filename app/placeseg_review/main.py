@@ -70,15 +70,16 @@ def screenshot_problem(args: argparse.Namespace) -> str | None:
     if out.exists() and not os.access(out, os.W_OK):
         return f"{out}: not writable"
     from placeseg_core.atomic import OutputError, check_output_path  # noqa: PLC0415 (Qt-free, small)
+    from placeseg_core.safety.files import resolved  # noqa: PLC0415
 
     try:
         check_output_path(out, [args.data, args.preds, args.settings])
     except OutputError as exc:
         return str(exc)
     # any existing file of the data set (photos, annotation PNGs, catalogue) is an input
-    roots = [Path(r).resolve() for r in (args.data, args.images) if r is not None]
+    roots = [Path(resolved(r)) for r in (args.data, args.images) if r is not None]
     roots = [r if r.is_dir() else r.parent for r in roots]
-    if out.exists() and any(out.resolve().is_relative_to(r) for r in roots):
+    if out.exists() and any(Path(resolved(out)).is_relative_to(r) for r in roots):
         return f"{out}: is a file of the data set being shown; choose another output file"
     return None
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from placeseg_core.safety.files import resolved
 
 ORGANISATION = "PlaceSeg"
 APPLICATION = "placeseg-review"
@@ -38,7 +39,7 @@ class Settings:
         return out
 
     def add_recent(self, kind: str, path: str | os.PathLike[str], images: str | os.PathLike[str] | None = None) -> None:
-        entry = f"{kind}|{Path(path).resolve()}|{Path(images).resolve() if images else ''}"
+        entry = f"{kind}|{resolved(path)}|{resolved(images) if images else ''}"
         items = [f"{r['kind']}|{r['path']}|{r['images']}" for r in self.recent()]
         items = [entry] + [i for i in items if i != entry]
         self.qsettings.setValue("recent", items[:MAX_RECENT])
@@ -49,7 +50,7 @@ class Settings:
     # --------------------------------------------------------- last image
     @staticmethod
     def _key(source: str | os.PathLike[str]) -> str:
-        digest = hashlib.sha1(str(Path(source).resolve()).encode()).hexdigest()[:16]
+        digest = hashlib.sha1(resolved(source).encode()).hexdigest()[:16]
         return f"last_image/{digest}"
 
     def last_image(self, source: str | os.PathLike[str]) -> int | None:

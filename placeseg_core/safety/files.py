@@ -153,6 +153,15 @@ def check_input(path: str | os.PathLike[str], what: str = "") -> None:
         pass
 
 
+def resolved(path: str | os.PathLike[str]) -> str:
+    """The absolute path with links followed as far as they go; never raises (a symlink loop,
+    on which ``Path.resolve()`` raises RuntimeError, stays as the absolute path)."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, RuntimeError, ValueError):
+        return os.path.abspath(path)
+
+
 def remember_input(st: os.stat_result) -> None:
     """Record a file this process read, so that no output replaces it (:func:`was_read`)."""
     with _read_lock:
