@@ -1,7 +1,7 @@
 """The challenge's image catalogue, ``imgCatIds.json``, as typed records.
 
 ``image_id`` in ground truth and submissions is the ``id`` of the image's file name in this
-file, not the number inside the file name (SPEC.md), so every part of the tool resolves images
+file, not the number inside the file name (docs/scoring.md, section 1), so every part of the tool resolves images
 through a :class:`Catalog`.
 """
 

@@ -2,7 +2,7 @@
 
 The official script (``convert_anns_to_json_dataset.py`` of the challenge kit) no longer runs on
 Python 3; this module reproduces its output exactly — file order, instance order, ids, category
-rule, image list — with the fixes SPEC.md lists (``counts`` as ``str``, ``area`` as ``int``)
+rule, image list — with the fixes docs/scoring.md (section 2) lists (``counts`` as ``str``, ``area`` as ``int``)
 and reports the integrity problems it silently passed over.
 """
 
@@ -77,7 +77,7 @@ def convert_annotations(
     """Build the ground truth of every PNG in ``ann_dir``.
 
     ``first_id`` 0 reproduces the official numbering, whose annotation id 0 pycocotools can
-    never count as matched (SPEC.md); 1 avoids that quirk.
+    never count as matched (docs/scoring.md, section 2); 1 avoids that quirk.
     Raises :class:`InputError` when a PNG names an image that is not in the catalogue (the
     official converter stops there too, with a KeyError).
     """

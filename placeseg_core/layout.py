@@ -1,4 +1,4 @@
-"""Finding a data set in the challenge layout on disk (SPEC.md, "Data on disk")."""
+"""Finding a data set in the challenge layout on disk (docs/scoring.md, section 1)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The submission loader shared by the validator, the evaluation engine and the GUI.
 
 A submission is a JSON list of ``{"image_id", "category_id", "segmentation", "score"}``
-(SPEC.md). :func:`load_submission` parses it into columns (numpy arrays plus the list of RLEs)
+(docs/scoring.md, section 3). :func:`load_submission` parses it into columns (numpy arrays plus the list of RLEs)
 that the evaluator ranks and groups without touching Python dicts again. It does not judge the
 file: :mod:`placeseg_core.validate` does that, with every problem located.
 """

@@ -1,7 +1,7 @@
 """The challenge's numbers from ``precision`` / ``recall``, as pycocotools' ``summarize`` does.
 
 ``COCOeval.summarize()`` asks for ``maxDets=100`` for its first line, which the challenge's
-``[1, 50, 255]`` does not contain, so it prints AP = -1; SPEC.md defines AP at maxDets 255
+``[1, 50, 255]`` does not contain, so it prints AP = -1; docs/scoring.md (section 4) defines AP at maxDets 255
 instead. Every mean is pycocotools' ``np.mean(s[s > -1])`` over the same slice in the same
 element order, hence bit-identical; an empty selection (no ground truth) is ``None`` here, where
 pycocotools says -1.
@@ -65,7 +65,7 @@ def summarize(params: EvalParams, precision: np.ndarray, recall: np.ndarray) -> 
 
 
 def mean_ap(params: EvalParams, precision: np.ndarray) -> float | None:
-    """SPEC.md's mean AP: mean of precision[0:10, :, :, 0, maxDets 255] over entries > -1."""
+    """The challenge's mean AP (docs/scoring.md, section 4): mean of precision[0:10, :, :, 0, maxDets 255] over entries > -1."""
     return mean_defined(precision[:, :, :, params.area_index("all"), params.max_dets.index(params.max_det)])
 
 
