@@ -7,7 +7,7 @@ pycocotools accepts both forms on input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import numpy as np
@@ -36,12 +36,12 @@ def encode(mask: np.ndarray) -> RLE:
     return _as_str(mask_utils.encode(fortran))
 
 
-def decode(rle: dict[str, Any] | Sequence[dict[str, Any]]) -> np.ndarray:
+def decode(rle: dict[str, Any] | Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Decode one RLE to an ``(H, W)`` uint8 mask, or a list of them to ``(H, W, N)``."""
     return mask_utils.decode(rle)
 
 
-def area(rles: Sequence[dict[str, Any]]) -> np.ndarray:
+def area(rles: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Pixel counts of many RLEs as int64 (chunked around the pycocotools overflow)."""
     if len(rles) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -52,7 +52,7 @@ def area(rles: Sequence[dict[str, Any]]) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def bbox(rles: Sequence[dict[str, Any]]) -> np.ndarray:
+def bbox(rles: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """``[x, y, w, h]`` boxes of many RLEs, shape ``(N, 4)`` float64, as pycocotools' toBbox."""
     if len(rles) == 0:
         return np.zeros((0, 4), dtype=np.float64)
@@ -64,8 +64,8 @@ def bbox(rles: Sequence[dict[str, Any]]) -> np.ndarray:
 
 
 def iou(
-    dets: Sequence[dict[str, Any]],
-    gts: Sequence[dict[str, Any]],
+    dets: Sequence[Mapping[str, Any]],
+    gts: Sequence[Mapping[str, Any]],
     iscrowd: Sequence[int] | None = None,
 ) -> np.ndarray:
     """IoU matrix ``(len(dets), len(gts))`` as pycocotools computes it (crowd semantics too)."""

@@ -192,7 +192,7 @@ def make_scene(rng: np.random.Generator, record: ImageRecord, n_objects: int) ->
 def _smooth_noise(rng: np.random.Generator, h: int, w: int, cell: int) -> np.ndarray:
     gh, gw = max(h // cell, 2), max(w // cell, 2)
     grid = Image.fromarray((rng.random((gh, gw)) * 255).astype(np.uint8))
-    return np.asarray(grid.resize((w, h), Image.BICUBIC), dtype=np.float32) / 255.0 - 0.5
+    return np.asarray(grid.resize((w, h), Image.Resampling.BICUBIC), dtype=np.float32) / 255.0 - 0.5
 
 
 def render_photo(scene: Scene, rng: np.random.Generator) -> np.ndarray:

@@ -154,8 +154,7 @@ class ErrorAnalysis:
                 continue
             lines.append(f"  {t:<16} {self.counts[t]:>8} {num(self.dap[t])}")
         lines.append(f"  {'true positives':<16} {self.counts['true_positives']:>8}")
-        ids = self.worst_images("lost_ap", worst)
-        ids = [i for i in ids.tolist() if self.images.row(i)["lost_ap"] > 0]
+        ids = [i for i in self.worst_images("lost_ap", worst).tolist() if self.images.row(i)["lost_ap"] > 0]
         if ids:
             lines.append(f"  worst images (AP{round(100 * self.iou_threshold)} gained by fixing only that image):")
             for i in ids:
@@ -211,8 +210,8 @@ def analyze(result: EvaluationResult, gt: GroundTruth, submission: Submission, i
     fixed_ap: dict[str, float | None] = {}
     dap: dict[str, float] = {}
     for t in ALL_ERROR_TYPES:
-        fixed_ap[t] = mean_ap((t,))[0]
-        dap[t] = 0.0 if fixed_ap[t] is None or ap is None else fixed_ap[t] - ap
+        fixed = fixed_ap[t] = mean_ap((t,))[0]
+        dap[t] = 0.0 if fixed is None or ap is None else fixed - ap
         control.check()
     fixed_ap["all"] = mean_ap(ALL_ERROR_TYPES)[0]
     base_cat_ap = category_ap(base_prec)

@@ -72,7 +72,7 @@ def ground_truth_image_ids(path: str) -> list[int]:
     ids: list[int] = []
     for i, image in enumerate(images):
         image_id = image.get("id") if isinstance(image, dict) else None
-        if not is_int64(image_id):
+        if not isinstance(image_id, int) or not is_int64(image_id):
             raise InputError(f"{path}: images[{i}].id: expected an integer (64-bit), got {short(image_id)}")
         ids.append(image_id)
     return ids

@@ -120,7 +120,7 @@ def _evaluate(gt: GroundTruth | dict[str, Any] | str | os.PathLike[str],
     control.set_total(0)
     if engine == "fast":
         runs = run_fast(gt, sub, params, selections, img_idx, control, workers, timings)
-        gt_matched = [None] * len(runs)
+        gt_matched: list[np.ndarray | None] = [None] * len(runs)
     else:
         from .reference import run_reference  # noqa: PLC0415 (pycocotools' COCO only here)
 

@@ -98,7 +98,7 @@ def _to_rle(seg: Any, image: dict[str, Any] | None, where: str) -> dict[str, Any
 def _image_size(image: dict[str, Any]) -> tuple[int, int] | None:
     """An image's (height, width) when both are usable, else None."""
     h, w = image.get("height"), image.get("width")
-    if image_side_problem(h, "height") or image_side_problem(w, "width"):
+    if not (isinstance(h, int) and isinstance(w, int)) or image_side_problem(h, "height") or image_side_problem(w, "width"):
         return None
     return None if image_area_problem(h, w) else (h, w)
 

@@ -203,7 +203,7 @@ def run_reference(gt: GroundTruth, sub: Submission, params: EvalParams, selectio
             id0_counted = _accumulated(E1)
         mask_areas = None
         moves = 0
-        if with_boxes:
+        if with_boxes and sub.bboxes is not None:
             E2 = drive_cocoeval(gt.dataset, _items(sub, item_index, False), params, control)
             mask_areas = _accumulated(E2)
             scored = plan.scored

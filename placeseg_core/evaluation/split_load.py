@@ -199,10 +199,12 @@ def finish_split_load(split: SplitLoad) -> Submission:
             segs += payload.pop("segs")
     bboxes = None if head.bboxes is None else np.concatenate([head.bboxes] + [p["bboxes"] for p in payloads])
     extra = head.extra.union(*(p["extra"] for p in payloads))
+    def joined(key: str) -> np.ndarray:
+        return np.concatenate([getattr(head, key)] + [p[key] for p in payloads])
+
     return Submission(
-        *(np.concatenate([getattr(head, k)] + [p[k] for p in payloads])
-          for k in ("image_ids", "category_ids", "scores")),
-        segs, bboxes, str(split.path), extra,
+        image_ids=joined("image_ids"), category_ids=joined("category_ids"), scores=joined("scores"),
+        rles=segs, bboxes=bboxes, source=str(split.path), extra_fields=extra,
         mask_sizes=np.concatenate([head.hw] + [p["sizes"].reshape(-1, 2) for p in payloads]),
     )
 
