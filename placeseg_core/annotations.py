@@ -91,7 +91,7 @@ def read_label_planes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndar
     """
     p = str(path)
     empty = np.zeros((0, 0), dtype=np.uint8)
-    if not os.path.exists(p):
+    if not os.path.lexists(p):  # a dangling or looping link is not "missing": it is unreadable
         return empty, empty, [Finding(MISSING_FILE, f"{p}: file not found", p)]
     try:
         # a regular file, at most MAX_IMAGE_PIXELS pixels, 8 bits per channel (placeseg_core.safety)

@@ -67,7 +67,9 @@ def discover(root: str | os.PathLike[str]) -> DatasetLayout:
     catalog = None
     for candidate_dir in (base, base.parent):
         for name in CATALOG_NAMES:
-            if (candidate_dir / name).is_file():
+            # lexists: a catalogue that is a FIFO, a folder or a broken link is found here and
+            # refused by its reader with the reason, not reported as absent
+            if os.path.lexists(candidate_dir / name):
                 catalog = candidate_dir / name
                 break
         if catalog:

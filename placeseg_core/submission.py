@@ -8,6 +8,7 @@ file: :mod:`placeseg_core.validate` does that, with every problem located.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,9 +133,10 @@ def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
                     "item's bbox, and this one has none usable"
                 )
             values = [as_float(v) for v in box]
-            if None in values:
-                bad = box[values.index(None)]
-                raise SubmissionError(f"{where}, field bbox: {short(bad)} is not a number a float can hold")
+            if None in values or not all(math.isfinite(v) for v in values if v is not None):
+                bad = next(b for b, v in zip(box, values, strict=True) if v is None or not math.isfinite(v))
+                # the box's area decides the prediction's area range: NaN makes that undefined
+                raise SubmissionError(f"{where}, field bbox: {short(bad)} is not a finite number")
             bboxes[i] = values
         if len(item) > 4:
             extra.update(k for k in item if k not in ("image_id", "category_id", "segmentation", "score"))

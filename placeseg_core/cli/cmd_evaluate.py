@@ -103,7 +103,11 @@ def load_inputs(args: argparse.Namespace) -> tuple[GroundTruth, Submission] | in
     if args.ann_dir:
         if not args.img_cat_ids:
             raise InputError("--ann-dir needs --img-cat-ids (the kit's imgCatIds.json)")
-        gt = ground_truth_from_ann_dir(args.ann_dir, args.img_cat_ids, progress=StderrProgress("convert"))
+        from .cmd_convert import summarize_findings  # noqa: PLC0415
+
+        # the same warnings as 'placeseg convert' (mode, red values, sizes): never silent
+        gt = ground_truth_from_ann_dir(args.ann_dir, args.img_cat_ids, progress=StderrProgress("convert"),
+                                       on_findings=summarize_findings)
         split = None
     else:
         # a forked helper parses the submission's tail while we load the ground truth

@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..jsonio import read_json_file
 from ..safety.numbers import is_int64, short
 from ..validate import DEFAULT_MAX_LOCATIONS, render_text, validate_submission
+from ..validate.codes import UNUSABLE_CODES
 from .options import add_size_limit, size_limit_bytes
 from .progress import StderrProgress
 
@@ -135,5 +136,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(report))
     if report.unusable:
+        # the report above says it too; the one line on stderr is what scripts and people see
+        first = next(p for p in report.problems if p.code in UNUSABLE_CODES)
+        print(f"placeseg validate: error: {first.message}", file=sys.stderr)
         return 2
     return 0 if report.valid else 1

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ..errors import InputError
 from ..safety.files import DEFAULT_MAX_BYTES, forget_inputs, set_max_input_bytes
 from . import cmd_convert, cmd_demo
-from .options import size_limit_bytes
+from .options import OneLineParser, size_limit_bytes
 
 # Subcommand modules in the order `placeseg --help` lists them. Optional ones are imported
 # lazily so that a missing optional module never breaks the others.
@@ -23,11 +23,11 @@ _OPTIONAL = ["cmd_validate", "cmd_evaluate", "cmd_matches"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="placeseg",
         description="Convert, check and score Places Challenge 2017 instance-segmentation data.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     import importlib
 

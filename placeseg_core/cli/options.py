@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import NoReturn
 
 from ..safety.files import DEFAULT_MAX_BYTES
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (``placeseg CMD: error: ...``, exit 2), like
+    every other error of the command line; ``--help`` still prints the full usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def megabytes(text: str) -> float:

@@ -10,6 +10,7 @@ becomes the last annotation with that id; we reproduce that too (and count it).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,6 @@ from ..jsonio import paused_gc, read_json_file
 from ..safety.coco import first_unusable_rle
 from ..safety.masks import polygon_problem, uncompressed_rle_problem
 from ..safety.numbers import (
-    as_float,
     image_area_problem,
     image_side_problem,
     is_finite_number,
@@ -192,9 +192,9 @@ def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
         crowd = ann.get("iscrowd")
         if not is_finite_number(crowd) or not 0 <= crowd < 256:
             raise InputError(f"{where}.iscrowd: expected 0 or 1 (pycocotools needs it), got {short(crowd)}")
-        if as_float(ann.get("area")) is None:
-            raise InputError(f"{where}.area: missing or not a number a float can hold (pycocotools "
-                             f"reads it for area ranges), got {short(ann.get('area'))}")
+        if not is_finite_number(ann.get("area")):
+            raise InputError(f"{where}.area: missing or not a finite number (pycocotools compares it "
+                             f"with the area ranges), got {short(ann.get('area'))}")
         if "segmentation" not in ann:
             raise InputError(f"{where}: missing field 'segmentation'")
     rles = [_to_rle(a["segmentation"], images.get(a["image_id"]), f"{source}: annotations[{r}]")
@@ -240,11 +240,15 @@ def ground_truth_from_ann_dir(
     img_cat_ids: str | os.PathLike[str],
     first_id: int = 0,
     progress: Any = None,
+    on_findings: Callable[[list[Any]], None] | None = None,
 ) -> GroundTruth:
-    """Convert annotation PNGs on the fly, exactly as ``placeseg convert`` does by default."""
+    """Convert annotation PNGs on the fly, exactly as ``placeseg convert`` does by default;
+    ``on_findings`` receives the integrity findings ``convert`` prints as warnings."""
     from ..catalog import load_catalog  # noqa: PLC0415 (only this path needs the converter)
     from ..convert import convert_annotations  # noqa: PLC0415
 
     catalog = load_catalog(img_cat_ids)
     result = convert_annotations(ann_dir, catalog, first_id=first_id, progress=progress)
+    if on_findings is not None and result.findings:
+        on_findings(result.findings)
     return ground_truth_from_dict(result.dataset, source=os.fspath(ann_dir))

@@ -154,9 +154,10 @@ def _bbox_column(items: list[Any]) -> np.ndarray | None:
     if _types(boxes) != {list} or set(map(len, boxes)) != {4}:
         return None
     try:
-        return np.array(boxes, dtype=np.float64)
+        column = np.array(boxes, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         return None
+    return column if np.isfinite(column).all() else None  # the shared loader names a NaN box
 
 
 def submission_from_parsed(items: Any, source: str = "<memory>") -> Submission:

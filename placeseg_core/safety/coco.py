@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .masks import polygon_problem, rle_fault, rle_statuses, uncompressed_rle_problem
-from .numbers import MAX_IMAGE_PIXELS, as_float, is_finite_number, is_int, is_int64, short
+from .numbers import MAX_IMAGE_PIXELS, is_finite_number, is_int, is_int64, short
 
 
 def annotation_problem(ann: dict[str, Any], image_size: tuple[int, int] | None) -> str | None:
@@ -26,8 +26,8 @@ def annotation_problem(ann: dict[str, Any], image_size: tuple[int, int] | None) 
         crowd = ann["iscrowd"]
         if not is_finite_number(crowd) or not 0 <= crowd < 256:
             return f"iscrowd: expected 0 or 1, got {short(crowd)}"
-    if "area" in ann and as_float(ann["area"]) is None:
-        return f"area: expected a number a float can hold, got {short(ann['area'])}"
+    if "area" in ann and not is_finite_number(ann["area"]):
+        return f"area: expected a finite number, got {short(ann['area'])}"
     seg = ann.get("segmentation")
     if isinstance(seg, list) or (isinstance(seg, dict) and isinstance(seg.get("counts"), list)):
         if image_size is None:

@@ -88,8 +88,10 @@ CODES: dict[str, CodeInfo] = {c.code: c for c in _CODES}
 CODE_ORDER: dict[str, int] = {c.code: i for i, c in enumerate(_CODES)}
 ERROR_CODES: tuple[str, ...] = tuple(c.code for c in _CODES if c.severity is _E)
 WARNING_CODES: tuple[str, ...] = tuple(c.code for c in _CODES if c.severity is _W)
-# The submission was not checked at all: the CLI exits 2 ("inputs cannot be used").
-UNUSABLE_CODES: frozenset[str] = frozenset({"unreadable-file", "file-too-large"})
+# The submission was not checked at all: the CLI exits 2 ("inputs cannot be used"), as evaluate
+# does for the same files. Not JSON (truncated, a byte-order mark, not UTF-8) is one of them:
+# no item could be looked at.
+UNUSABLE_CODES: frozenset[str] = frozenset({"unreadable-file", "file-too-large", "json-syntax"})
 
 
 def severity_of(code: str) -> Severity:
