@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from gui_fixtures import WAIT_MS
 from PIL import Image
 
 from placeseg_core import rle as rle_utils
@@ -85,8 +86,10 @@ def write_error_set(root: Path) -> ErrorSet:
 def open_and_analyse(qtbot: object, window: object, root: Path, view: str = "matches") -> None:
     """Open the set, show a view (which evaluates and analyses) and wait for the analysis."""
     window.controller.open_dataset(root)
-    qtbot.waitUntil(lambda: window.session.predictions is not None, timeout=30000)
-    qtbot.waitUntil(lambda: window.session.image is not None and not window.controller.busy, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.predictions is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.image is not None and not window.controller.busy, timeout=WAIT_MS)
     window.show_analysis(view, run=True)
+    # The analysis starts AUTO_DELAY_MS after the evaluation is shown (a timer): wait for its
+    # result, for this evaluation at the shown threshold, and for every job to have ended.
     qtbot.waitUntil(lambda: window.session.error_analysis is not None and not window.controller.jobs
-                    and window.errors.current(), timeout=60000)
+                    and window.errors.current(), timeout=WAIT_MS)

@@ -19,6 +19,12 @@ from placeseg_core.categories import default_categories
 W, H = 60, 40
 GREY = 128
 
+#: How long a GUI test waits for background work (a worker, a queued signal, a timer) before it
+#: fails. Generous on purpose: a wait ends as soon as its condition holds, so this only costs
+#: time when a test fails, and a loaded machine (the suite beside other work on two cores) is
+#: many times slower than an idle one. Tests wait on the condition itself, never a fixed time.
+WAIT_MS = 60_000
+
 
 @dataclass
 class TinySet:
@@ -104,7 +110,7 @@ def make_window(qtbot: object, settings_path: Path) -> object:
     window.resize(1280, 800)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitExposed(window)
+    qtbot.waitExposed(window, timeout=WAIT_MS)
     return window
 
 
@@ -119,7 +125,7 @@ def window(qtbot: object, settings_path: Path) -> object:
     gc.collect()  # the window's reference cycles go now, on the GUI thread, with no worker running
 
 
-def wait_settled(qtbot: object, window: object, timeout: int = 20000) -> None:
+def wait_settled(qtbot: object, window: object, timeout: int = WAIT_MS) -> None:
     """Until no job runs and the requested image is on screen (with the current predictions)."""
     qtbot.waitUntil(lambda: window.session.image is not None and not window.controller.busy
                     and not window.controller.jobs, timeout=timeout)

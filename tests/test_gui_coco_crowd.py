@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from coco_cases import polygon_mask, uncompressed_rle
-from gui_fixtures import canvas_pixel, differs, wait_settled
+from gui_fixtures import WAIT_MS, canvas_pixel, differs, wait_settled
 from PIL import Image
 
 from placeseg_core import rle as rle_utils
@@ -130,7 +130,7 @@ def test_window_shows_crowd_hatched_and_names_it(qtbot, window, tmp_path):
     canvas = window.canvas
     x, y = _stripe_points(crowd_only, 4)[0]
     qtbot.mouseMove(canvas.viewport(), canvas.image_to_viewport(x, y))
-    qtbot.waitUntil(lambda: canvas.hover_info is not None and canvas.hover_info.gt is not None)
+    qtbot.waitUntil(lambda: canvas.hover_info is not None and canvas.hover_info.gt is not None, timeout=WAIT_MS)
     assert canvas.card.isVisible() and "crowd region" in canvas.card.text and "person" in canvas.card.text
     info = canvas.hover_at(20, 22)  # the polygon object
     assert info.gt.instance_id == 1 and not info.gt.iscrowd

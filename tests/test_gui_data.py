@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_fixtures import TinySet
+from gui_fixtures import WAIT_MS, TinySet
 from PySide6.QtCore import QObject
 
 from placeseg_core.convert import convert_annotations, write_ground_truth
@@ -106,13 +106,13 @@ def test_worker_results_arrive_on_the_gui_thread_and_errors_are_reported(qtbot):
         raise ValueError("broken")
 
     pool.submit(work, 21, on_returned=lambda r: seen.update(ret=r, thread=threading.get_ident()))
-    qtbot.waitUntil(lambda: "ret" in seen and pool.pending == 0)
+    qtbot.waitUntil(lambda: "ret" in seen and pool.pending == 0, timeout=WAIT_MS)
     assert seen["ret"][0] == 42
     assert seen["ret"][1] != threading.get_ident() and seen["thread"] == threading.get_ident()
     pool.submit(boom, on_error=lambda exc: seen.update(err=exc))
-    qtbot.waitUntil(lambda: "err" in seen)
+    qtbot.waitUntil(lambda: "err" in seen, timeout=WAIT_MS)
     assert str(seen["err"]) == "broken"
-    assert pool.shutdown(5000) and pool.active_thread_count() == 0
+    assert pool.shutdown(WAIT_MS) and pool.active_thread_count() == 0
 
 
 def test_cancelled_worker_stops_and_returns_nothing(qtbot):
@@ -127,10 +127,10 @@ def test_cancelled_worker_stops_and_returns_nothing(qtbot):
             threading.Event().wait(0.005)
 
     worker = pool.submit(loop, on_returned=results.append)
-    assert started.wait(5)
-    with qtbot.waitSignal(worker.signals.cancelled, timeout=5000):
+    assert started.wait(WAIT_MS / 1000)
+    with qtbot.waitSignal(worker.signals.cancelled, timeout=WAIT_MS):
         worker.cancel()
-    assert pool.shutdown(5000) and results == []
+    assert pool.shutdown(WAIT_MS) and results == []
 
 
 def test_demo_is_built_once_into_the_overridable_cache(isolated_user_state: Path):

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_error_set import ErrorSet, open_and_analyse, write_error_set
+from gui_fixtures import WAIT_MS
 from PySide6.QtCore import Qt
 
 from placeseg_core.analysis import analyze
@@ -64,7 +65,13 @@ def test_bars_and_table_equal_the_core(qtbot, window, error_set):
         fixed = core.fixed_ap[t]
         assert table.item(r, 3).text() == ("–" if fixed is None else f"{100 * fixed:.2f}")
     assert table.item(len(types), 3).text() == "100.00"  # every error fixed gives AP 1
-    assert f"AP50 {100 * core.ap:.2f}" in view.headline.text()
+
+    def headline_shows_the_result() -> None:
+        # it leaves "Analysing errors…" when the runner reports that it stopped running: a
+        # queued signal that may come a moment after the result itself, so wait for it
+        assert f"AP50 {100 * core.ap:.2f}" in view.headline.text()
+
+    qtbot.waitUntil(headline_shows_the_result, timeout=WAIT_MS)
     assert [t.toPlainText().split("\n")[1] for t in view._texts] == [f"{core.counts[t]:,}×" for t in types]
 
 
@@ -97,20 +104,21 @@ def test_confusion_cells_list_and_jump_to_their_predictions(qtbot, window, error
 
     # double-clicking a listed prediction shows its image and selects it
     window.controller.go_to(error_set.ids[1])
-    qtbot.waitUntil(lambda: window.session.image is not None and window.session.image.entry.id == error_set.ids[1])
+    qtbot.waitUntil(lambda: window.session.image is not None and window.session.image.entry.id == error_set.ids[1],
+                    timeout=WAIT_MS)
     _click(qtbot, conf.table, model.index_of(m.position(1), m.position(8)))
     rect = conf.cell_list.visualItemRect(conf.cell_list.item(0))
     qtbot.mouseClick(conf.cell_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.session.image.entry.id == error_set.ids[1]  # a single click only chooses
     qtbot.mouseDClick(conf.cell_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: window.session.selection == Selection("pred", 3))
+    qtbot.waitUntil(lambda: window.session.selection == Selection("pred", 3), timeout=WAIT_MS)
     assert window.session.image.entry.id == error_set.ids[0]
     assert window.matches_view.current_row().index == 3  # the matches table follows
     assert window.session.pair is not None and window.session.pair.pred_index == 3  # drawn as a pair here too
     # ... and a listed missed object selects that object
     _click(qtbot, conf.table, model.index_of(m.position(37), m.position("missed")))
     conf.itemActivated.emit(conf.cell_list.item(0).data(ITEM_ROLE))
-    qtbot.waitUntil(lambda: window.session.selection == Selection("gt", 4))
+    qtbot.waitUntil(lambda: window.session.selection == Selection("gt", 4), timeout=WAIT_MS)
 
     # another IoU: the matrix is recomputed (p2's IoU 0.28 with the person counts at 0.25)
     conf.iou.setCurrentIndex(conf.iou.findData(0.25))
@@ -143,7 +151,7 @@ def test_next_worst_image_follows_the_chosen_count(qtbot, window, demo):
         window.actions_by_name["previous_worst"].trigger()
         assert s.current_id == worst
     # choosing "share of lost AP" sorted the image list by the ΔAP column, worst first
-    qtbot.waitUntil(lambda: s.image is not None and not window.controller.busy)
+    qtbot.waitUntil(lambda: s.image is not None and not window.controller.busy, timeout=WAIT_MS)
     listed = window.image_list.visible_ids()
     assert listed[: len(order)] == [int(i) for i in order]
     # "only these": the list holds just the images with duplicates

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from gui_fixtures import TinySet, canvas_pixel, open_tiny, wait_settled
+from gui_fixtures import WAIT_MS, TinySet, canvas_pixel, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -37,15 +37,15 @@ def _core(root: Path, preds: Path, ann_dir: Path):
     return gt, evaluate(gt, load_submission(preds), workers=1)
 
 
-def _evaluate(qtbot, window, timeout: int = 60000) -> None:
+def _evaluate(qtbot, window, timeout: int = WAIT_MS) -> None:
     with qtbot.waitSignal(window.session.evaluationChanged, timeout=timeout, check_params_cb=lambda e: e is not None):
         window.evaluation_view.run_button.click()
-    qtbot.waitUntil(lambda: not window.analysis.running("evaluate"))
+    qtbot.waitUntil(lambda: not window.analysis.running("evaluate"), timeout=timeout)
 
 
 def _open(qtbot, window, root: Path) -> None:
     window.controller.open_dataset(root)
-    qtbot.waitUntil(lambda: window.session.predictions is not None, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.predictions is not None, timeout=WAIT_MS)
     wait_settled(qtbot, window)
 
 
@@ -57,6 +57,11 @@ def test_tables_equal_the_core_results_and_worker_signals(qtbot, window, demo):
     window.analysis.runningChanged.connect(lambda k, on: k == "evaluate" and running.append(on))
     window.analysis.progressed.connect(lambda k, d, t: k == "evaluate" and progress.append(d))
     _evaluate(qtbot, window)
+
+    def stopped() -> None:  # runningChanged(False) is queued after the job has ended: wait for it
+        assert running and running[-1] is False, f"runningChanged so far: {running}"
+
+    qtbot.waitUntil(stopped, timeout=WAIT_MS)
     assert running[0] is True and running[-1] is False
     assert progress and progress == sorted(progress) and progress[-1] <= 1000
     gt, core = _core(demo.root, demo.predictions_path, demo.annotation_dir)
@@ -107,10 +112,14 @@ def test_cancel_returns_at_once_and_a_new_run_completes(qtbot, window, demo):
     window.show_analysis("evaluation")
     view.run_button.click()
     assert view.cancel_button.isVisible() and view.progress.isVisible()
-    with qtbot.waitSignal(analysis.cancelled, timeout=1000, check_params_cb=lambda k: k == "evaluate"):
+    running = []
+    analysis.runningChanged.connect(lambda k, on: k == "evaluate" and running.append(on))
+    # the app measures the time from the click to the cancelled signal: wait for the signal as
+    # long as it takes, then hold the measured time to the promise
+    with qtbot.waitSignal(analysis.cancelled, timeout=WAIT_MS, check_params_cb=lambda k: k == "evaluate"):
         view.cancel_button.click()
     assert analysis.last_cancel_latency["evaluate"] < 1.0
-    qtbot.waitUntil(lambda: not analysis.running("evaluate"))
+    qtbot.waitUntil(lambda: not analysis.running("evaluate") and running == [False], timeout=WAIT_MS)
     assert window.session.evaluation is None
     assert "cancelled" in view.headline.text() and not view.cancel_button.isVisible()
     _evaluate(qtbot, window)
@@ -138,7 +147,8 @@ def test_choosing_a_category_filters_list_and_canvas(qtbot, window, demo):
     assert lst.filter_bar.isVisible() and core.category_names[cid] in lst.filter_label.text()
     assert cid not in window.session.options.hidden_categories
     assert set(range(1, 101)) - {cid} <= window.session.options.hidden_categories
-    qtbot.waitUntil(lambda: window.session.image is not None and window.session.image.entry.id in holding)
+    qtbot.waitUntil(lambda: window.session.image is not None and window.session.image.entry.id in holding,
+                    timeout=WAIT_MS)
     assert set(view.plots.curves["iou"]) == {"mean AP", core.category_names[cid]}
     # "Show all" in the image list clears the choice everywhere
     lst.filter_clear.click()
@@ -181,7 +191,7 @@ def test_match_colours_on_canvas_and_tp_fp_fn_columns(qtbot, window, tiny_set: T
     assert id0[0] > id0[1] > id0[2] + 30, id0  # orange
     assert window.canvas.hover_at(*tiny_set.chair_px).match.startswith("false positive (matched GT id 0")
     window.controller.go_to(20211)
-    qtbot.waitUntil(lambda: s.image is not None and s.image.entry.id == 20211)
+    qtbot.waitUntil(lambda: s.image is not None and s.image.entry.id == 20211, timeout=WAIT_MS)
     tp = canvas_pixel(window, 20, 20)
     assert tp[1] > tp[0] + 40 and tp[1] > tp[2] + 40, tp  # green
     assert window.canvas.hover_at(20, 20).match == "true positive (IoU 0.50)"
@@ -191,7 +201,7 @@ def test_match_colours_on_canvas_and_tp_fp_fn_columns(qtbot, window, tiny_set: T
 
     # new predictions make the evaluation stale: columns and colours go away
     window.controller.open_predictions(tiny_set.predictions)
-    qtbot.waitUntil(lambda: s.evaluation is None and lst.model.columnCount() == len(COLUMNS))
+    qtbot.waitUntil(lambda: s.evaluation is None and lst.model.columnCount() == len(COLUMNS), timeout=WAIT_MS)
     assert s.options.pred_status is None
 
 
@@ -238,7 +248,7 @@ def test_predictions_outside_the_ground_truth_are_an_error_dialog(qtbot, window,
     items.append(dict(items[0], image_id=20212))
     tiny_set.predictions.write_text(json.dumps(items))
     open_tiny(qtbot, window, tiny_set)
-    with qtbot.waitSignal(window.errorShown, timeout=30000) as blocker:
+    with qtbot.waitSignal(window.errorShown, timeout=WAIT_MS) as blocker:
         window.actions_by_name["evaluate"].trigger()
     assert blocker.args[0] == "Cannot evaluate" and "20212" in blocker.args[1]
     assert window.message_box is not None and window.message_box.isVisible()

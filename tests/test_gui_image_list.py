@@ -3,7 +3,7 @@ while the list is sorted and filtered."""
 
 from __future__ import annotations
 
-from gui_fixtures import open_tiny, wait_settled
+from gui_fixtures import WAIT_MS, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -32,8 +32,8 @@ class _Values(ColumnSource):
 
 def _demo(qtbot, window, n: int = 6) -> list[int]:
     window.controller.open_demo(n_images=n)
-    wait_settled(qtbot, window, timeout=60000)
-    qtbot.waitUntil(lambda: window.session.dataset.scanned)
+    wait_settled(qtbot, window)
+    qtbot.waitUntil(lambda: window.session.dataset.scanned, timeout=WAIT_MS)
     return [e.id for e in window.session.dataset.entries]
 
 
@@ -77,10 +77,10 @@ def test_the_status_bar_counts_the_position_in_the_list_as_shown(qtbot, window):
     lst = window.image_list
     lst.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)  # by id, last first
     window.controller.go_to(ids[-1])
-    qtbot.waitUntil(lambda: window.session.image.entry.id == ids[-1])
+    qtbot.waitUntil(lambda: window.session.image.entry.id == ids[-1], timeout=WAIT_MS)
     assert window.status.image_label.text().startswith("1 of 5 · ")
     window.session.set_image_filter(ImageFilter(frozenset(ids[1:4]), "three images"))
-    qtbot.waitUntil(lambda: window.session.image.entry.id in ids[1:4])  # the shown image was filtered out
+    qtbot.waitUntil(lambda: window.session.image.entry.id in ids[1:4], timeout=WAIT_MS)  # the shown one was filtered out
     row = lst.visible_ids().index(window.session.image.entry.id)
     assert window.status.image_label.text().startswith(f"{row + 1} of 3 · ")
 
@@ -93,11 +93,13 @@ def test_evaluations_coming_and_going_rebuild_the_tables_without_crashing(qtbot,
     import gc
 
     ids = _demo(qtbot, window, n=6)
+    # no automatic error analysis: its timer (AUTO_DELAY_MS after the evaluation is shown) would
+    # start a worker in the middle of the rebuilds, or not, depending on the machine's speed
+    window.errors.stop_auto()
     with qtbot.waitSignal(window.session.evaluationChanged, check_params_cb=lambda ev: ev is not None,
-                          timeout=60000):
+                          timeout=WAIT_MS):
         window.show_analysis("evaluation", run=True)
     ev = window.session.evaluation
-    window.errors.stop_auto()
     first = [window.inspector.pred_model.index(r, 1).data() for r in range(window.inspector.pred_model.rowCount())]
     for _ in range(5):
         window.session.set_evaluation(None)

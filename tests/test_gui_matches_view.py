@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from gui_error_set import ErrorSet, open_and_analyse, write_error_set
-from gui_fixtures import canvas_pixel, differs
+from gui_fixtures import WAIT_MS, canvas_pixel, differs
 from PIL import Image
 from PySide6.QtCore import Qt
 
@@ -67,7 +67,8 @@ def _check_tables_equal_the_engine(window, image_id: int) -> None:
 def test_each_error_type_and_the_tables_equal_the_engine(qtbot, window, error_set):
     open_and_analyse(qtbot, window, error_set.root)
     window.controller.go_to(error_set.ids[0])
-    qtbot.waitUntil(lambda: window.matches_view.rows is not None and window.matches_view.rows.image_id == error_set.ids[0])
+    qtbot.waitUntil(lambda: window.matches_view.rows is not None and window.matches_view.rows.image_id == error_set.ids[0],
+                    timeout=WAIT_MS)
     view, a = window.matches_view, window.session.error_analysis
     # each kind is the one the set was made to have, in the table and in the core
     by_index = {view.pred_model.index(r, 7).data(): view.pred_model.index(r, 6).data()
@@ -87,8 +88,8 @@ def test_each_error_type_and_the_tables_equal_the_engine(qtbot, window, error_se
     # another threshold: the view follows it, re-analyses in a worker, and still equals the engine
     view.threshold.setCurrentIndex(8)  # 0.90
     assert window.session.threshold_index == 8
-    qtbot.waitUntil(lambda: window.errors.current() and not window.errors.running(), timeout=30000)
-    qtbot.waitUntil(lambda: view.rows.explained)
+    qtbot.waitUntil(lambda: window.errors.current() and not window.errors.running(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: view.rows.explained, timeout=WAIT_MS)
     assert window.session.error_analysis.iou_threshold == pytest.approx(0.9)
     _check_tables_equal_the_engine(window, error_set.ids[0])
     # p1 (IoU 0.905 with the chair) is still a duplicate at 0.90; the evaluation view shows 0.90 too
@@ -99,7 +100,7 @@ def test_selecting_rows_draws_the_pair_and_canvas_clicks_select_rows(qtbot, wind
     open_and_analyse(qtbot, window, error_set.root)
     window.controller.go_to(error_set.ids[0])
     qtbot.waitUntil(lambda: window.matches_view.rows is not None and window.session.image is not None
-                    and window.session.image.entry.id == error_set.ids[0])
+                    and window.session.image.entry.id == error_set.ids[0], timeout=WAIT_MS)
     view, s, canvas = window.matches_view, window.session, window.canvas
     s.update_options(labels=False)
     assert view.isVisible() and s.pair is None
@@ -130,7 +131,7 @@ def test_selecting_rows_draws_the_pair_and_canvas_clicks_select_rows(qtbot, wind
 
     # clicking the chair on the canvas selects the topmost prediction there (p0) and its row
     qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.image_to_viewport(*error_set.chair_px))
-    qtbot.waitUntil(lambda: s.selection == Selection("pred", 0))
+    qtbot.waitUntil(lambda: s.selection == Selection("pred", 0), timeout=WAIT_MS)
     assert view.current_row().index == 0 and view.pred_table.currentIndex().row() == 0
     assert s.pair == Pair(error_set.ids[0], 0, 2)  # the true positive with the chair it matched
 
@@ -145,12 +146,13 @@ def test_selecting_rows_draws_the_pair_and_canvas_clicks_select_rows(qtbot, wind
     window.docks["matches"].hide()
     assert s.pair is None and s.selection == Selection("pred", 3)
     window.show_analysis("matches")
-    qtbot.waitUntil(lambda: s.pair == Pair(error_set.ids[0], 3, 5))  # the chair drawn on the bed
+    qtbot.waitUntil(lambda: s.pair == Pair(error_set.ids[0], 3, 5), timeout=WAIT_MS)  # the chair drawn on the bed
 
 
 def test_analysis_runs_in_a_worker_after_the_evaluation(qtbot, window, error_set):
     window.controller.open_dataset(error_set.root)
-    qtbot.waitUntil(lambda: window.session.predictions is not None and window.session.image is not None, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.predictions is not None and window.session.image is not None,
+                    timeout=WAIT_MS)
     window.show_analysis("matches")
     assert "Evaluate the predictions" in window.matches_view.headline.text()
     states: list[bool] = []
@@ -159,7 +161,12 @@ def test_analysis_runs_in_a_worker_after_the_evaluation(qtbot, window, error_set
     # the evaluation lands first, then (in a worker) the analysis; never both in one step
     window.session.evaluationChanged.connect(lambda ev: seen.append(("ev", window.session.error_analysis)))
     window.actions_by_name["matches"].trigger()  # evaluates; the analysis follows
-    qtbot.waitUntil(lambda: window.session.error_analysis is not None and not window.controller.jobs, timeout=60000)
+    qtbot.waitUntil(lambda: window.session.error_analysis is not None and not window.controller.jobs, timeout=WAIT_MS)
+
+    def stopped() -> None:  # runningChanged(False) is queued after the job has ended: wait for it
+        assert states and states[-1] is False, f"runningChanged so far: {states}"
+
+    qtbot.waitUntil(stopped, timeout=WAIT_MS)
     assert ("ev", None) in seen and states[0] is True and states[-1] is False
     assert window.errors.last_seconds is not None
     # the worst-image columns appear in the image list with the analysis' numbers
@@ -203,10 +210,10 @@ def test_coco_ground_truth_rows_map_to_their_objects_by_id(qtbot, window, tmp_pa
     window.controller.open_dataset(tmp_path / "gt.json", images=str(tmp_path / "img"),
                                    predictions=tmp_path / "preds.json")
     qtbot.waitUntil(lambda: window.session.predictions is not None and window.session.image is not None
-                    and not window.controller.busy, timeout=30000)
+                    and not window.controller.busy, timeout=WAIT_MS)
     window.show_analysis("matches", run=True)
     qtbot.waitUntil(lambda: window.session.error_analysis is not None and not window.controller.jobs
-                    and window.matches_view.rows is not None and window.matches_view.rows.explained, timeout=60000)
+                    and window.matches_view.rows is not None and window.matches_view.rows.explained, timeout=WAIT_MS)
     s, view = window.session, window.matches_view
     label_of = {i.instance_id: i.label for i in s.image.gt.instances}
     assert label_of == {9: 1, 5: 2}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from gui_error_set import ErrorSet, open_and_analyse, write_error_set
-from gui_fixtures import TinySet, open_tiny, wait_settled
+from gui_fixtures import WAIT_MS, TinySet, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 
 from placeseg_review.image_list import COL_FINDINGS
@@ -77,13 +77,13 @@ def test_an_image_id_not_in_the_set_is_reported(tmp_path: Path, qtbot, window, e
                           env=_env(isolated_user_state), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "image 5 is not in the data set; showing image 20210" in proc.stderr
-    with qtbot.waitSignal(window.controller.imageMissing, timeout=20000) as blocker:
+    with qtbot.waitSignal(window.controller.imageMissing, timeout=WAIT_MS) as blocker:
         window.controller.open_dataset(error_set.root, image_id=5)
     assert blocker.args == [5, 20210]
     assert "Image 5 is not in this data set" in window.status.currentMessage()
     wait_settled(qtbot, window)
     window.controller.open_dataset(error_set.root, image_id=20211)  # an id of the set: no note
-    with qtbot.waitSignal(window.session.imageChanged, timeout=20000,
+    with qtbot.waitSignal(window.session.imageChanged, timeout=WAIT_MS,
                           check_params_cb=lambda p: p is not None and p.entry.id == 20211):
         pass
 
@@ -101,9 +101,9 @@ def test_inspector_and_matches_name_ground_truth_alike(qtbot, window, error_set:
     open_and_analyse(qtbot, window, error_set.root)
     window.controller.go_to(error_set.ids[0])
     view = window.matches_view
-    qtbot.waitUntil(lambda: view.rows is not None and view.rows.image_id == error_set.ids[0])
+    qtbot.waitUntil(lambda: view.rows is not None and view.rows.image_id == error_set.ids[0], timeout=WAIT_MS)
     insp = window.inspector.gt_model
-    qtbot.waitUntil(lambda: insp.rowCount() == 5 and insp.index(0, _column(insp, "GT id")).data() != "")
+    qtbot.waitUntil(lambda: insp.rowCount() == 5 and insp.index(0, _column(insp, "GT id")).data() != "", timeout=WAIT_MS)
     inspector = {insp.index(r, _column(insp, "Inst")).data(): insp.index(r, _column(insp, "GT id")).data()
                  for r in range(insp.rowCount())}
     gm = view.gt_model
@@ -144,12 +144,12 @@ def _mismatched_set(tiny: TinySet) -> list[int]:
 def test_size_mismatched_predictions_are_listed_counted_and_selectable(qtbot, window, tiny_set: TinySet):
     swapped = _mismatched_set(tiny_set)
     open_tiny(qtbot, window, tiny_set)
-    qtbot.waitUntil(lambda: window.session.validation is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.session.validation is not None, timeout=WAIT_MS)
     lst = window.image_list
     b_row = lst.model.index(lst.model.row_of_entry(lst.model.session.dataset.index_of[20211]), COL_FINDINGS)
     assert b_row.data() == len(swapped)  # the image list counts them among the findings
     window.controller.go_to(20211)
-    qtbot.waitUntil(lambda: window.session.image is not None and window.session.image.entry.id == 20211)
+    qtbot.waitUntil(lambda: window.session.image is not None and window.session.image.entry.id == 20211, timeout=WAIT_MS)
     insp = window.inspector
     n = window.session.predictions.count(20211)
     assert insp.pred_model.rowCount() == n  # all listed, drawn or not
@@ -163,12 +163,12 @@ def test_size_mismatched_predictions_are_listed_counted_and_selectable(qtbot, wi
     assert sum(findings.tree.topLevelItem(k).text(0) == "size-mismatch" for k in range(findings.count())) == len(swapped)
     # the validation view's jump selects the row even though nothing is drawn
     window.controller.go_to(20210)
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210, timeout=WAIT_MS)
     view = window.validation_view
     item = next(i for i in view.problem_items("size-mismatch") if i.data(0, PROBLEM_ROLE).index == swapped[-1])
     assert view.jump_to(item.data(0, PROBLEM_ROLE))
     qtbot.waitUntil(lambda: window.session.image.entry.id == 20211
-                    and window.session.selection == Selection("pred", swapped[-1]))
+                    and window.session.selection == Selection("pred", swapped[-1]), timeout=WAIT_MS)
     assert insp.selected_row("pred") == insp.pred_model.row_of(swapped[-1])
 
 
@@ -180,20 +180,20 @@ def test_file_level_problems_show_details_and_missing_images_jump(qtbot, window,
     items = [it for it in json.loads(tiny_set.predictions.read_text()) if it["image_id"] == 20210]
     only_a = tiny_set.root / "only-a.json"
     only_a.write_text(json.dumps(items))
-    with qtbot.waitSignal(window.session.validationChanged, timeout=20000, check_params_cb=lambda r: r is not None):
+    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS, check_params_cb=lambda r: r is not None):
         window.controller.open_predictions(only_a)
     wait_settled(qtbot, window)
     view = window.validation_view
     missing = [i.data(0, PROBLEM_ROLE) for i in view.problem_items("missing-images")]
     assert missing and missing[0].image_id == 20211
     assert view.jump_to(missing[0])
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211, timeout=WAIT_MS)
 
     broken = tiny_set.root / "broken.json"
     broken.write_text('[{"image_id": 20210,')
     messages: list[str] = []
     window.controller.message.connect(messages.append)
-    with qtbot.waitSignal(window.session.validationChanged, timeout=20000,
+    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS,
                           check_params_cb=lambda r: r is not None and r.source == str(broken)):
         window.controller.open_predictions(broken)
     report = window.session.validation
@@ -206,7 +206,7 @@ def test_file_level_problems_show_details_and_missing_images_jump(qtbot, window,
     rect = view.tree.visualItemRect(items[0])
     qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: problem.code in view.fix_label.text() and "Fix:" in view.fix_label.text())
+    qtbot.waitUntil(lambda: problem.code in view.fix_label.text() and "Fix:" in view.fix_label.text(), timeout=WAIT_MS)
     assert not any("Cannot show" in m for m in messages), messages
     assert window.session.image.entry.id == 20211  # stayed where it was
 
@@ -220,9 +220,10 @@ def test_error_view_image_list_shows_every_column(qtbot, window, error_set: Erro
     open_and_analyse(qtbot, window, error_set.root, view="errors")
     table = window.image_list.table
     model = window.image_list.model
-    qtbot.waitUntil(lambda: model.columnCount() > 8)
+    qtbot.waitUntil(lambda: model.columnCount() > 8, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.docks["images"].width() >= min(window.image_list.preferred_width(),
-                                                                   window.width() * 45 // 100) - 2)
+                                                                   window.width() * 45 // 100) - 2,
+                    timeout=WAIT_MS)
     viewport = table.viewport().width()
     right = max(table.columnViewportPosition(c) + table.columnWidth(c) for c in range(model.columnCount()))
     assert right <= viewport, (right, viewport)  # FN and the error columns are all in view

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_fixtures import H, TinySet, W, open_tiny, wait_settled
+from gui_fixtures import WAIT_MS, H, TinySet, W, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 
 from placeseg_core import rle as rle_utils
@@ -46,7 +46,7 @@ def _core_report(tiny: TinySet, path: Path):
 
 
 def _open_predictions(qtbot, window, path: Path) -> None:
-    with qtbot.waitSignal(window.session.validationChanged, timeout=20000,
+    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS,
                           check_params_cb=lambda r: r is not None):
         window.controller.open_predictions(path)
     wait_settled(qtbot, window)
@@ -58,13 +58,17 @@ def test_opening_predictions_validates_them_in_a_worker(qtbot, window, tiny_set)
     window.analysis.runningChanged.connect(lambda kind, on: kind == "validate" and running.append(on))
     window.analysis.progressed.connect(lambda kind, d, t: kind == "validate" and progress.append((d, t)))
     window.controller.jobChanged.connect(lambda: "validate" in window.controller.jobs and started.append(1))
-    with qtbot.waitSignal(window.session.validationChanged, timeout=20000, check_params_cb=lambda r: r is not None):
+    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS, check_params_cb=lambda r: r is not None):
         window.controller.open_dataset(tiny_set.root)  # predictions.json beside it is opened too
     report = window.session.validation
     expected = _core_report(tiny_set, tiny_set.predictions)
     assert report.to_dict() == expected.to_dict()
     assert started and running[0] is True
-    qtbot.waitUntil(lambda: running[-1] is False)
+
+    def stopped() -> None:  # runningChanged(False) is queued after the job has ended: wait for it
+        assert running[-1] is False, f"runningChanged so far: {running}, progress: {progress[-3:]}"
+
+    qtbot.waitUntil(stopped, timeout=WAIT_MS)
     assert progress and progress[-1][0] == progress[-1][1]  # the bar reached its end
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
     assert view.banner.text().startswith("Valid")
@@ -99,7 +103,8 @@ def test_problems_grouped_by_code_with_counts_fix_and_jump(qtbot, window, tiny_s
 
     # a double-click on a located problem shows its image and selects its prediction
     window.actions_by_name["validate"].trigger()  # shows the panel (and checks again)
-    qtbot.waitUntil(lambda: view.tree.isVisible() and view.report is not None and not window.analysis.running("validate"))
+    qtbot.waitUntil(lambda: view.tree.isVisible() and view.report is not None and not window.analysis.running("validate"),
+                    timeout=WAIT_MS)
     item = view.problem_items("unknown-category")[0]
     assert item.data(0, PROBLEM_ROLE).index == 4
     assert window.session.image.entry.id == 20210
@@ -108,7 +113,8 @@ def test_problems_grouped_by_code_with_counts_fix_and_jump(qtbot, window, tiny_s
     # QTest's double-click alone lacks the first press a user makes: click, then double-click
     qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211 and window.session.selection is not None)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211 and window.session.selection is not None,
+                    timeout=WAIT_MS)
     assert window.session.selection == Selection("pred", 4)
     assert window.image_list.table.currentIndex().row() == window.image_list.row_of(20211)
     assert view.fix_label.text().endswith(fix_for("unknown-category"))
@@ -116,7 +122,8 @@ def test_problems_grouped_by_code_with_counts_fix_and_jump(qtbot, window, tiny_s
     # a problem on the image that is shown: selection without an image switch
     item = view.problem_items("size-mismatch")[0]
     view.jump_to(item.data(0, PROBLEM_ROLE))
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210 and window.session.selection == Selection("pred", 5))
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210 and window.session.selection == Selection("pred", 5),
+                    timeout=WAIT_MS)
 
 
 def test_validation_cancel_returns_quickly(qtbot, window, tiny_set):
@@ -125,17 +132,22 @@ def test_validation_cancel_returns_quickly(qtbot, window, tiny_set):
     items = [dict(base, score=float(s)) for s in np.linspace(0.01, 0.99, 30000)]  # big enough to catch
     path = _write(tiny_set.root / "many.json", items)
     analysis = window.analysis
-    with qtbot.waitSignal(analysis.progressed, timeout=30000, check_params_cb=lambda k, d, t: k == "validate"):
+    with qtbot.waitSignal(analysis.progressed, timeout=WAIT_MS, check_params_cb=lambda k, d, t: k == "validate"):
         window.controller.open_predictions(path)
-    with qtbot.waitSignal(analysis.cancelled, timeout=1000, check_params_cb=lambda k: k == "validate"):
-        window.validation_view.cancel_button.click()
+    view = window.validation_view
+    running = []
+    analysis.runningChanged.connect(lambda kind, on: kind == "validate" and running.append(on))
+    # the app measures the time from the click to the cancelled signal: wait for the signal as
+    # long as it takes, then hold the measured time to the promise
+    with qtbot.waitSignal(analysis.cancelled, timeout=WAIT_MS, check_params_cb=lambda k: k == "validate"):
+        view.cancel_button.click()
     assert analysis.last_cancel_latency["validate"] < 1.0
-    qtbot.waitUntil(lambda: not analysis.running("validate"))
+    qtbot.waitUntil(lambda: not analysis.running("validate") and running == [False], timeout=WAIT_MS)
     assert window.session.validation is None
-    assert "cancelled" in window.validation_view.banner.text()
-    assert window.validation_view.run_button.isEnabled() and not window.validation_view.cancel_button.isVisible()
+    assert "cancelled" in view.banner.text()
+    assert view.run_button.isEnabled() and not view.cancel_button.isVisible()
     # on demand: runs again to the end
-    with qtbot.waitSignal(window.session.validationChanged, timeout=60000, check_params_cb=lambda r: r is not None):
+    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS, check_params_cb=lambda r: r is not None):
         window.validation_view.run_button.click()
     assert "too-many-per-image" in window.session.validation.counts
 
@@ -164,7 +176,7 @@ def test_a_file_that_cannot_be_opened_is_validated_and_explained(qtbot, window, 
     items = _items(tiny_set)
     items[1]["score"] = "high"
     path = _write(tiny_set.root / "bad-score.json", items)
-    with qtbot.waitSignal(window.session.validationChanged, timeout=20000, check_params_cb=lambda r: r is not None):
+    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS, check_params_cb=lambda r: r is not None):
         window.controller.open_predictions(path)
     assert window.last_error and "score" in window.last_error
     report = window.session.validation
@@ -175,5 +187,5 @@ def test_a_file_that_cannot_be_opened_is_validated_and_explained(qtbot, window, 
     assert Path(window.session.predictions.path) == tiny_set.predictions  # the old predictions stay open
     # its problems name items of the rejected file: a jump shows the image, selects nothing
     view.jump_to(view.problem_items("bad-score")[0].data(0, PROBLEM_ROLE))
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210, timeout=WAIT_MS)
     assert window.session.selection is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_fixtures import canvas_pixel, differs, make_window, open_tiny, wait_settled
+from gui_fixtures import WAIT_MS, canvas_pixel, differs, make_window, open_tiny, wait_settled
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -18,42 +18,42 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:Depreca
 
 def test_demo_opens_with_predictions_and_keyboard_navigation(qtbot, window):
     window.controller.open_demo(n_images=4)
-    wait_settled(qtbot, window, timeout=60000)
+    wait_settled(qtbot, window)
     lst = window.image_list
     assert lst.proxy.rowCount() == 4
     assert window.session.predictions is not None
     assert window.session.image.entry.id == 20210 and window.session.image.preds is not None
     assert "predictions" in window.windowTitle()
     # GT and prediction counts in the list (GT filled in by the background scan)
-    qtbot.waitUntil(lambda: window.session.dataset.scanned)
+    qtbot.waitUntil(lambda: window.session.dataset.scanned, timeout=WAIT_MS)
     row0 = [lst.proxy.index(0, c).data() for c in (COL_GT, COL_PREDS)]
     assert row0 == [len(window.session.image.gt.instances), len(window.session.image.preds)]
     # keyboard in the list: Down moves to the next image
     lst.table.setFocus()
     qtbot.keyClick(lst.table, Qt.Key.Key_Down)
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211, timeout=WAIT_MS)
     # menu actions: last, previous, first
     window.actions_by_name["last"].trigger()
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20213)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20213, timeout=WAIT_MS)
     window.actions_by_name["previous"].trigger()
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20212)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20212, timeout=WAIT_MS)
     window.actions_by_name["first"].trigger()
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20210, timeout=WAIT_MS)
     assert lst.table.currentIndex().row() == 0
     # the Go menu's shortcuts work from the canvas
     window.activateWindow()
     window.canvas.setFocus()
     qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20211, timeout=WAIT_MS)
     qtbot.keyClick(window.canvas, Qt.Key.Key_End)
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20213)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20213, timeout=WAIT_MS)
 
 
 def test_neighbours_are_prefetched_so_next_is_immediate(qtbot, window):
     window.controller.open_demo(n_images=4)
-    wait_settled(qtbot, window, timeout=60000)
+    wait_settled(qtbot, window)
     cache = window.controller.cache
-    qtbot.waitUntil(lambda: cache.cached(20211) is not None)
+    qtbot.waitUntil(lambda: cache.cached(20211) is not None, timeout=WAIT_MS)
     window.controller.step(1)
     assert window.session.image.entry.id == 20211  # shown synchronously, from the cache
 
@@ -66,18 +66,18 @@ def test_search_and_sort_the_image_list(qtbot, window, tiny_set):
     lst.search.setText("20210")
     assert lst.visible_ids() == [20210]
     lst.search.clear()
-    qtbot.waitUntil(lambda: window.session.dataset.scanned)
+    qtbot.waitUntil(lambda: window.session.dataset.scanned, timeout=WAIT_MS)
     lst.table.sortByColumn(COL_GT, Qt.SortOrder.AscendingOrder)
     assert lst.visible_ids() == [20211, 20210]  # 1 instance, then 3
 
 
 def test_header_sort_orders_rows_keeps_the_current_image_and_navigation_follows(qtbot, window):
     window.controller.open_demo(n_images=8)
-    wait_settled(qtbot, window, timeout=60000)
-    qtbot.waitUntil(lambda: window.session.dataset.scanned)
+    wait_settled(qtbot, window)
+    qtbot.waitUntil(lambda: window.session.dataset.scanned, timeout=WAIT_MS)
     lst = window.image_list
     window.controller.go_to(20213)
-    qtbot.waitUntil(lambda: window.session.image.entry.id == 20213)
+    qtbot.waitUntil(lambda: window.session.image.entry.id == 20213, timeout=WAIT_MS)
     preds = {i: window.session.predictions.count(i) for i in lst.visible_ids()}
     lst.table.horizontalHeader().setSortIndicator(COL_PREDS, Qt.SortOrder.DescendingOrder)  # a header click
     shown = [lst.proxy.index(r, COL_PREDS).data() for r in range(lst.proxy.rowCount())]
@@ -95,7 +95,7 @@ def test_header_sort_orders_rows_keeps_the_current_image_and_navigation_follows(
 def test_list_highlight_moves_with_the_image_in_the_painted_rows(qtbot, window):
     """Only the old and the new row are repainted on a switch; both must look right."""
     window.controller.open_demo(n_images=4)
-    wait_settled(qtbot, window, timeout=60000)
+    wait_settled(qtbot, window)
     lst = window.image_list
     table = lst.table
     highlight = table.palette().color(table.palette().ColorGroup.Active, table.palette().ColorRole.Highlight)
@@ -113,8 +113,8 @@ def test_list_highlight_moves_with_the_image_in_the_painted_rows(qtbot, window):
 
     for previous, target in ((0, 1), (1, 2)):
         window.controller.go_to(lst.id_at(target))
-        qtbot.waitUntil(lambda t=target: window.session.image.entry.id == lst.id_at(t))
-        qtbot.waitUntil(lambda t=target, p=previous: selected(t) and not selected(p), timeout=5000)
+        qtbot.waitUntil(lambda t=target: window.session.image.entry.id == lst.id_at(t), timeout=WAIT_MS)
+        qtbot.waitUntil(lambda t=target, p=previous: selected(t) and not selected(p), timeout=WAIT_MS)
 
 
 def test_layer_toggles_change_pixels_only_where_masks_are(qtbot, window, tiny_set):
@@ -162,12 +162,12 @@ def test_hover_and_selection_stay_in_sync(qtbot, window, tiny_set):
     canvas = window.canvas
     x, y = tiny_set.person_px
     qtbot.mouseMove(canvas.viewport(), canvas.image_to_viewport(x, y))
-    qtbot.waitUntil(lambda: canvas.hover_info is not None and canvas.hover_info.gt is not None)
+    qtbot.waitUntil(lambda: canvas.hover_info is not None and canvas.hover_info.gt is not None, timeout=WAIT_MS)
     assert canvas.hover_info.gt.instance_id == 2 and canvas.card.isVisible()
     assert "person" in canvas.card.text and "area 320 px" in canvas.card.text
     # click: selects the topmost object there (GT person; no prediction covers it)
     qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=canvas.image_to_viewport(x, y))
-    qtbot.waitUntil(lambda: window.session.selection == Selection("gt", 2))
+    qtbot.waitUntil(lambda: window.session.selection == Selection("gt", 2), timeout=WAIT_MS)
     assert window.inspector.selected_row("gt") == 1
     assert canvas.highlight_item.isVisible()
     # choosing a prediction row highlights that mask on the canvas
@@ -191,7 +191,7 @@ def test_bad_files_give_a_dialog(qtbot, window, tiny_set, tmp_path):
     open_tiny(qtbot, window, tiny_set)
     bad = tmp_path / "broken.json"
     bad.write_text('[{"image_id": 20210, "category_id": 1,')
-    with qtbot.waitSignal(window.errorShown, timeout=10000) as blocker:
+    with qtbot.waitSignal(window.errorShown, timeout=WAIT_MS) as blocker:
         window.controller.open_predictions(bad)
     assert blocker.args[0] == "Cannot load predictions"
     assert "invalid JSON at line 1" in window.last_error and str(bad) in window.last_error
@@ -199,7 +199,7 @@ def test_bad_files_give_a_dialog(qtbot, window, tiny_set, tmp_path):
     assert window.message_box.text() == window.last_error
     window.message_box.close()
     assert window.session.predictions is not None  # the good predictions stay loaded
-    with qtbot.waitSignal(window.errorShown, timeout=10000):
+    with qtbot.waitSignal(window.errorShown, timeout=WAIT_MS):
         window.controller.open_dataset(tmp_path / "nowhere")
     assert "no such file or folder" in window.last_error
     assert window.session.dataset is not None and window.session.image is not None
@@ -239,7 +239,7 @@ def test_recent_files_and_last_image_are_remembered(qtbot, tiny_set, settings_pa
     first = make_window(qtbot, settings_path)
     open_tiny(qtbot, first, tiny_set)
     first.controller.step(1)
-    qtbot.waitUntil(lambda: first.session.image.entry.id == 20211)
+    qtbot.waitUntil(lambda: first.session.image.entry.id == 20211, timeout=WAIT_MS)
     assert first.shutdown()
     first.close()
     second = make_window(qtbot, settings_path)
@@ -259,7 +259,8 @@ def test_no_thread_left_running_when_closed_mid_load(qtbot, tiny_set, settings_p
     item = '{"image_id": 20210, "category_id": 8, "segmentation": {"size": [40, 60], "counts": "PP`0"}, "score": 0.5}'
     big.write_text("[" + ",".join([item] * 150000) + "]")
     win.controller.open_predictions(big)
-    qtbot.waitUntil(lambda: win.controller.job_pool.active_thread_count() > 0 or "predictions" not in win.controller.jobs)
+    qtbot.waitUntil(lambda: win.controller.job_pool.active_thread_count() > 0 or "predictions" not in win.controller.jobs,
+                    timeout=WAIT_MS)
     win.close()  # closeEvent shuts down: cancels and waits
     assert win.controller.job_pool.active_thread_count() == 0
     assert win.controller.io_pool.active_thread_count() == 0

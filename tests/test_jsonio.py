@@ -6,7 +6,7 @@ import json
 import threading
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from placeseg_core import jsonio
@@ -54,7 +54,6 @@ def test_errors_are_json_loads_errors_with_their_position():
     assert (ours.value.lineno, ours.value.colno, ours.value.msg) == (ref.value.lineno, ref.value.colno, ref.value.msg)
 
 
-@settings(max_examples=60, deadline=None)
 @given(st.lists(st.recursive(st.none() | st.integers() | st.text(alphabet="{},[] \"\\a"),
                              lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
                              max_leaves=6), max_size=30))

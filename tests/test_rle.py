@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 
 from placeseg_core import rle
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     h=st.integers(1, 25),
     w=st.integers(1, 25),
@@ -24,7 +23,6 @@ def test_label_image_to_rles_equals_encode_per_instance(h, w, labels, seed):
     assert rle.label_image_to_rles(lab, ids) == [rle.encode(lab == i) for i in ids]
 
 
-@settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_crop_runs_equal_full_image_encoding(data):
     height = data.draw(st.integers(1, 30))

@@ -6,7 +6,7 @@ import copy
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from test_validate_fixtures import make_catalog, valid_items
 
@@ -39,14 +39,13 @@ def assert_sane(report):
     json.dumps(report.to_dict())  # the report itself is always serialisable
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_any_json_value_as_submission(value):
     assert_sane(validate_submission(value, CATALOG))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(json_values, min_size=1, max_size=6))
+@example([{"bbox": [0, 0, 10**400, 0]}])  # was internal-error: float(bbox value) overflowed
 def test_any_list_of_values(items):
     assert_sane(validate_submission(items, CATALOG, split="val"))
 
@@ -54,8 +53,8 @@ def test_any_list_of_values(items):
 FIELDS = [("image_id",), ("category_id",), ("score",), ("segmentation",), ("segmentation", "size"), ("segmentation", "counts"), ("bbox",)]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 5), st.sampled_from(FIELDS), json_values, st.booleans())
+@example(0, ("bbox",), [1, 2, 3, 10**400], False)  # item 0's bbox decides every area: was internal-error
 def test_mutated_valid_submission(index, path, value, delete):
     items = copy.deepcopy(valid_items())
     target = items[index]
@@ -71,7 +70,6 @@ def test_mutated_valid_submission(index, path, value, delete):
         assert not report.valid and any(p.index == index for p in report.problems)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_as_file(tmp_path_factory, content):
     path = tmp_path_factory.mktemp("fuzz") / "p.json"
@@ -112,6 +110,20 @@ def test_huge_and_deep_values_inside_valid_json(tmp_path):
     report = validate_submission(path, CATALOG)
     assert_sane(report)
     assert {"unknown-image", "unknown-category", "bad-score", "bad-rle", "unknown-field"} <= set(report.counts)
+
+
+@pytest.mark.parametrize("box", [[1, 2, 3, 10**400], [0, 0, 10**400, 0], [-(10**400), 0, 1, 1]])
+def test_a_bbox_number_too_large_for_a_float_is_a_located_problem(box):
+    """Item 0's bbox decides every area (pycocotools' loadRes); a number no float can hold in
+    it is a bad-type error at that item's bbox, like other absurd numbers at their fields."""
+    items = valid_items()
+    items[0]["bbox"] = box
+    for item in items[1:]:
+        item["bbox"] = [0, 0, 1, 1]
+    report = validate_submission(items, CATALOG)
+    assert_sane(report)
+    assert [(p.code, p.index, p.field) for p in report.problems if p.severity.value == "error"] == [("bad-type", 0, "bbox")]
+    assert "too large for a float" in report.problems_for("bad-type")[0].message
 
 
 def test_a_gigabyte_file_is_refused_without_reading_it(tmp_path):

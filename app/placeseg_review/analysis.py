@@ -128,12 +128,12 @@ class AnalysisController(QObject):
     def _start(self, kind: str, label: str, fn: Callable[..., Any], *args: Any,
                on_returned: Callable[[Any], None]) -> None:
         self.cancel_requested_at.pop(kind, None)
-        worker = self.controller.start_job(kind, label, fn, *args, on_returned=on_returned, total=PROGRESS_TOTAL,
-                                           pool=self.controller.analysis_pool,
-                                           on_cancelled=lambda: self._on_cancelled(kind))
-        worker.signals.progress.connect(lambda d, t: self.progressed.emit(kind, d, t))
-        worker.signals.errored.connect(lambda exc: self.failed.emit(kind, _message(exc)))
-        worker.signals.finished.connect(lambda: self.runningChanged.emit(kind, self.running(kind)))
+        self.controller.start_job(kind, label, fn, *args, on_returned=on_returned, total=PROGRESS_TOTAL,
+                                  pool=self.controller.analysis_pool,
+                                  on_cancelled=lambda: self._on_cancelled(kind),
+                                  on_error=lambda exc: self.failed.emit(kind, _message(exc)),
+                                  on_progress=lambda d, t: self.progressed.emit(kind, d, t),
+                                  on_finished=lambda: self.runningChanged.emit(kind, self.running(kind)))
         self.runningChanged.emit(kind, True)
 
     def _on_cancelled(self, kind: str) -> None:

@@ -86,16 +86,21 @@ class ReviewController(QObject):
     def start_job(self, key: str, label: str, fn: Callable[..., Any], *args: Any,
                   on_returned: Callable[[Any], None], total: int = 0, pool: WorkerPool | None = None,
                   on_cancelled: Callable[[], None] | None = None,
-                  on_error: Callable[[Exception], None] | None = None, **kwargs: Any) -> FunctionWorker:
+                  on_error: Callable[[Exception], None] | None = None,
+                  on_progress: Callable[[int, int], None] | None = None,
+                  on_finished: Callable[[], None] | None = None, **kwargs: Any) -> FunctionWorker:
         """Run ``fn(task, *args, **kwargs)`` as job ``key`` (one at a time per key: a new one
         cancels the old); progress shows in the status bar, errors go to ``errorRaised``."""
         return self._start_job(key, label, fn, *args, on_returned=on_returned, total=total, pool=pool,
-                               on_cancelled=on_cancelled, on_error=on_error, **kwargs)
+                               on_cancelled=on_cancelled, on_error=on_error, on_progress=on_progress,
+                               on_finished=on_finished, **kwargs)
 
     def _start_job(self, key: str, label: str, fn: Callable[..., Any], *args: Any,
                    on_returned: Callable[[Any], None], total: int = 0, pool: WorkerPool | None = None,
                    on_cancelled: Callable[[], None] | None = None,
-                   on_error: Callable[[Exception], None] | None = None, **kwargs: Any) -> FunctionWorker:
+                   on_error: Callable[[Exception], None] | None = None,
+                   on_progress: Callable[[int, int], None] | None = None,
+                   on_finished: Callable[[], None] | None = None, **kwargs: Any) -> FunctionWorker:
         old = self.jobs.pop(key, None)
         if old is not None and old.worker is not None:
             old.worker.cancel()
@@ -107,11 +112,15 @@ class ReviewController(QObject):
             self.jobChanged.emit()
             if key == "scan":
                 self._stats_timer.start()
+            if on_progress is not None:
+                on_progress(done, tot)
 
         def finished() -> None:
             if self.jobs.get(key) is job:
                 del self.jobs[key]
             self.jobChanged.emit()
+            if on_finished is not None:
+                on_finished()
 
         job.worker = (pool or self.job_pool).submit(
             fn, *args, on_returned=lambda r: self.jobs.get(key) is job and on_returned(r),

@@ -111,13 +111,13 @@ class ErrorAnalysisRunner(QObject):
         iou = self.wanted_iou()
         self.was_cancelled = False
         self._started_at = time.perf_counter()
-        worker = self.controller.start_job(
+        self.controller.start_job(
             ERRORS, "Analyse errors", _analyze, ev.result, gt, preds.submission, iou, overlaps,
             on_returned=lambda a, e=ev: self._done(a, e), total=PROGRESS_TOTAL,
-            pool=self.controller.analysis_pool, on_cancelled=self._on_cancelled)
-        worker.signals.progress.connect(self.progressed)
-        worker.signals.errored.connect(lambda exc: self.failed.emit(f"{type(exc).__name__}: {exc}"))
-        worker.signals.finished.connect(lambda: self.runningChanged.emit(self.running()))
+            pool=self.controller.analysis_pool, on_cancelled=self._on_cancelled,
+            on_error=lambda exc: self.failed.emit(f"{type(exc).__name__}: {exc}"),
+            on_progress=self.progressed.emit,
+            on_finished=lambda: self.runningChanged.emit(self.running()))
         self.runningChanged.emit(True)
 
     def cancel(self) -> None:
