@@ -120,6 +120,31 @@ def _check_image(img: Any, where: str) -> None:
             raise InputError(f"{where}: {problem}")
 
 
+def _numbers_usable(anns: list[dict[str, Any]]) -> bool:
+    """True when every ``iscrowd`` and ``area`` passes :func:`_check_numbers` (vectorised)."""
+    crowd = [a.get("iscrowd") for a in anns]
+    area = [a.get("area") for a in anns]
+    if not (set(map(type, crowd)) | set(map(type, area))) <= {int, float}:
+        return False
+    try:
+        c = np.array(crowd, dtype=np.float64)
+        a = np.array(area, dtype=np.float64)
+    except OverflowError:
+        return False
+    return bool(np.isfinite(c).all() and (c >= 0).all() and (c < 256).all() and np.isfinite(a).all())
+
+
+def _check_numbers(ann: dict[str, Any], where: str) -> None:
+    """iscrowd becomes ``int(iscrowd)`` in pycocotools (NaN and Infinity cannot) and a uint8 in
+    its mask.iou (so 0..255); ``area`` is compared with the area ranges as a float."""
+    crowd = ann.get("iscrowd")
+    if not is_finite_number(crowd) or not 0 <= crowd < 256:
+        raise InputError(f"{where}.iscrowd: expected 0 or 1 (pycocotools needs it), got {short(crowd)}")
+    if not is_finite_number(ann.get("area")):
+        raise InputError(f"{where}.area: missing or not a finite number (pycocotools compares it "
+                         f"with the area ranges), got {short(ann.get('area'))}")
+
+
 def _check_compressed_rles(rles: list[dict[str, Any]], rows: list[int], source: str) -> None:
     """Every compressed RLE of the file well formed and of its size (pycocotools trusts them;
     the ones pycocotools made from polygons, with ``bytes`` counts, are not looked at)."""
@@ -185,18 +210,12 @@ def ground_truth_from_dict(data: Any, source: str = "<memory>") -> GroundTruth:
                 kept += 1
     duplicates = len(annotations) - len(last_with_id)
     anns = [annotations[i] for i in rows]
+    if not _numbers_usable(anns):  # the common case costs two array checks; else say which
+        for r, ann in zip(rows, anns, strict=True):
+            _check_numbers(ann, f"{source}: annotations[{r}]")
     for r, ann in zip(rows, anns, strict=True):
-        where = f"{source}: annotations[{r}]"
-        # iscrowd becomes int(iscrowd) in pycocotools (NaN and Infinity cannot) and a uint8 in
-        # its mask.iou (so 0..255); area is compared with the area ranges as a float.
-        crowd = ann.get("iscrowd")
-        if not is_finite_number(crowd) or not 0 <= crowd < 256:
-            raise InputError(f"{where}.iscrowd: expected 0 or 1 (pycocotools needs it), got {short(crowd)}")
-        if not is_finite_number(ann.get("area")):
-            raise InputError(f"{where}.area: missing or not a finite number (pycocotools compares it "
-                             f"with the area ranges), got {short(ann.get('area'))}")
         if "segmentation" not in ann:
-            raise InputError(f"{where}: missing field 'segmentation'")
+            raise InputError(f"{source}: annotations[{r}]: missing field 'segmentation'")
     rles = [_to_rle(a["segmentation"], images.get(a["image_id"]), f"{source}: annotations[{r}]")
             for r, a in zip(rows, anns, strict=True)]
     _check_compressed_rles(rles, rows, source)

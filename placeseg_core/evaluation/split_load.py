@@ -40,7 +40,7 @@ MIN_BYTES = 4 << 20
 #: loads the ground truth and rebuilds the helper's RLE dicts, so it takes less than half. The
 #: helper's pieces get smaller towards the end so that little is left to rebuild after its
 #: last message (measured on the 200k benchmark).
-CUT_SHARES = (0.48, 0.64, 0.78, 0.89, 0.96)
+CUT_SHARES = (0.44, 0.61, 0.76, 0.88, 0.96)
 _BOUNDARY = re.compile(rb"\}\s*,\s*\{")
 _WINDOW = 1 << 16
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -37,9 +39,39 @@ def annotation_problem(ann: dict[str, Any], image_size: tuple[int, int] | None) 
     return None
 
 
+def _all_compressed(segs: list[Any]) -> tuple[list[str], np.ndarray] | None:
+    """Counts and sizes when every entry is ``{"size": [int, int], "counts": str}``, else None."""
+    if not segs or set(map(type, segs)) != {dict}:
+        return None
+    try:
+        counts = list(map(itemgetter("counts"), segs))
+        sizes = list(map(itemgetter("size"), segs))
+    except KeyError:
+        return None
+    if set(map(type, counts)) != {str} or set(map(type, sizes)) != {list} or set(map(len, sizes)) != {2}:
+        return None
+    flat = list(chain.from_iterable(sizes))
+    if set(map(type, flat)) != {int}:
+        return None
+    try:
+        hw = np.fromiter(flat, dtype=np.int64, count=len(flat)).reshape(-1, 2)
+    except OverflowError:
+        return None
+    return counts, hw
+
+
 def first_unusable_rle(segs: list[Any]) -> tuple[int, str, str] | None:
     """``(index, field, reason)`` of the first compressed RLE in ``segs`` that pycocotools could
     not use safely, or None. Entries that are not compressed RLE dicts are skipped."""
+    fast = _all_compressed(segs)
+    if fast is not None:  # the common case, a converted ground truth: no loop per mask
+        counts, hw = fast
+        bad = np.flatnonzero(rle_statuses(counts, hw[:, 0], hw[:, 1]))
+        if not bad.size:
+            return None
+        k = int(bad[0])
+        field, reason = rle_fault(segs[k]["counts"], segs[k].get("size"))
+        return k, f"segmentation.{field}", reason
     idx = [k for k, s in enumerate(segs) if isinstance(s, dict) and isinstance(s.get("counts"), str)]
     if not idx:
         return None
