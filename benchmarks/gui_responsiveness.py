@@ -165,6 +165,7 @@ def main() -> int:
     from placeseg_review.assets import apply_theme
     from placeseg_review.main_window import MainWindow
     from placeseg_review.settings import Settings
+    from placeseg_review.views import apply_view
     from placeseg_review.workers import share_gil_with_gui_thread
 
     share_gil_with_gui_thread()  # as placeseg-review's main() does
@@ -173,7 +174,7 @@ def main() -> int:
     scratch = tempfile.TemporaryDirectory(prefix="placeseg-bench-")
     window = MainWindow(Settings(Path(scratch.name) / "settings.ini"))
     window.resize(1600, 1000)
-    window.apply_view("evaluation")
+    apply_view(window, "evaluation")
     window.analysis.auto_evaluate = False  # runs are started below, one at a time
     window.analysis.auto_validate = False  # measured on its own at the end
     window.show()

@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt
 from placeseg_review.image_list import COL_FINDINGS
 from placeseg_review.render import Selection
 from placeseg_review.validation_view import PROBLEM_ROLE
+from placeseg_review.views import apply_view
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
@@ -216,7 +217,7 @@ def test_file_level_problems_show_details_and_missing_images_jump(qtbot, window,
 
 def test_error_view_image_list_shows_every_column(qtbot, window, error_set: ErrorSet):
     window.resize(1600, 1000)
-    window.apply_view("errors")
+    apply_view(window, "errors")
     open_and_analyse(qtbot, window, error_set.root, view="errors")
     table = window.image_list.table
     model = window.image_list.model

@@ -132,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .assets import apply_theme, icon
     from .main_window import MainWindow
     from .settings import Settings
+    from .views import apply_view
     from .workers import share_gil_with_gui_thread
 
     qInstallMessageHandler(_qt_message)
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.restoreGeometry(geometry)
         if state is not None:
             window.restoreState(state)
-    window.apply_view(args.view)
+    apply_view(window, args.view)
     window.show()
 
     ctrl = window.controller

@@ -46,10 +46,11 @@ from .session import ReviewSession
 from .settings import Settings
 from .status_bar import ReviewStatusBar
 from .validation_view import ValidationView, verdict_text
-from .views import ANALYSIS_DOCKS, VIEWS
 from .workers import collect_garbage_on_gui_thread
 
 APP_TITLE = "PlaceSeg Review"
+#: The bottom panels, hidden in the plain viewer.
+ANALYSIS_DOCKS = ("validation", "evaluation", "matches", "errors")
 
 
 class MainWindow(QMainWindow):
@@ -263,9 +264,6 @@ class MainWindow(QMainWindow):
         wanted = min(wanted, self.width() * 45 // 100)
         if dock.width() < wanted:
             self.resizeDocks([dock], [wanted], Qt.Orientation.Horizontal)
-
-    def apply_view(self, name: str) -> None:
-        VIEWS[name].apply(self)
 
     def show_analysis(self, key: str, run: bool = False) -> None:
         """Show an analysis panel (validation, evaluation, matches, errors); ``run``: (re)start its

@@ -13,7 +13,7 @@ from placeseg_core.atomic import OutputError
 
 from .exporters import write_png
 from .main_window import MainWindow
-from .views import VIEWS
+from .views import VIEWS, apply_view
 
 
 class Screenshotter(QObject):
@@ -48,7 +48,7 @@ class Screenshotter(QObject):
         spec = VIEWS[self.view]
         if not self._applied:
             self._applied = True
-            self.window.apply_view(self.view)  # may start work (the evaluation view evaluates)
+            apply_view(self.window, self.view)  # may start work (the evaluation view evaluates)
             return
         if not self._staged:
             if spec.ready is not None and not spec.ready(self.window):

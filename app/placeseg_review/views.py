@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the window imports nothing of this module: no cycle
     from .main_window import MainWindow
 
 
@@ -27,7 +27,11 @@ class ViewSpec:
 
 
 VIEWS: dict[str, ViewSpec] = {}
-ANALYSIS_DOCKS = ("validation", "evaluation", "matches", "errors")  # bottom panels, hidden in the plain viewer
+
+
+def apply_view(window: MainWindow, name: str) -> None:
+    """Arrange ``window`` for the view ``name`` (``--view NAME``)."""
+    VIEWS[name].apply(window)
 
 
 def register_view(spec: ViewSpec) -> None:
@@ -39,6 +43,8 @@ def view_names() -> list[str]:
 
 
 def _apply_viewer(window: MainWindow) -> None:
+    from .main_window import ANALYSIS_DOCKS  # noqa: PLC0415 (Qt is imported only once a window exists)
+
     for key, dock in window.docks.items():
         dock.setVisible(key not in ANALYSIS_DOCKS)
     window.docks["inspector"].raise_()
