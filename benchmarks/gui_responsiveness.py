@@ -162,11 +162,11 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from placeseg_review.assets import apply_theme
-    from placeseg_review.main_window import MainWindow
-    from placeseg_review.settings import Settings
-    from placeseg_review.views import apply_view
-    from placeseg_review.workers import share_gil_with_gui_thread
+    from placeseg_review.services.assets import apply_theme
+    from placeseg_review.services.settings import Settings
+    from placeseg_review.services.workers import share_gil_with_gui_thread
+    from placeseg_review.window.layouts import apply_view
+    from placeseg_review.window.main_window import MainWindow
 
     share_gil_with_gui_thread()  # as placeseg-review's main() does
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -94,9 +94,9 @@ def stats(name: str, ms: list[float]) -> str:
 def switch_times(root: Path, pred_path: Path, n_switches: int) -> dict[str, list[float]]:
     from PySide6.QtWidgets import QApplication
 
-    from placeseg_review.main_window import MainWindow
-    from placeseg_review.settings import Settings
-    from placeseg_review.workers import share_gil_with_gui_thread
+    from placeseg_review.services.settings import Settings
+    from placeseg_review.services.workers import share_gil_with_gui_thread
+    from placeseg_review.window.main_window import MainWindow
 
     share_gil_with_gui_thread()  # as placeseg-review's main() does
     app = QApplication.instance() or QApplication([])

@@ -103,8 +103,8 @@ def settings_path(tmp_path: Path) -> Path:
 
 
 def make_window(qtbot: object, settings_path: Path) -> object:
-    from placeseg_review.main_window import MainWindow
-    from placeseg_review.settings import Settings
+    from placeseg_review.services.settings import Settings
+    from placeseg_review.window.main_window import MainWindow
 
     window = MainWindow(Settings(settings_path))
     window.resize(1280, 800)

@@ -947,8 +947,8 @@ def window_probe(spec: dict[str, Any]) -> dict[str, Any]:
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, spec["cache"] + "/settings")
     from placeseg_review.main import _dispose
-    from placeseg_review.main_window import MainWindow
-    from placeseg_review.settings import Settings
+    from placeseg_review.services.settings import Settings
+    from placeseg_review.window.main_window import MainWindow
 
     window = MainWindow(Settings(Path(spec["settings"])))
     window.resize(1280, 800)

@@ -64,11 +64,65 @@ def test_the_app_never_makes_qstandarditems_in_python():
     after a few re-evaluations; docs/adr/0002)."""
     app = Path(__file__).resolve().parents[1] / "app" / "placeseg_review"
     offenders = []
-    for path in sorted(app.glob("*.py")):
+    for path in sorted(app.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Call):
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
                 if name in ("QStandardItem", "setItem", "appendRow", "insertRow") and (
                         name == "QStandardItem" or any(isinstance(a, ast.Call) for a in node.args)):
-                    offenders.append(f"{path.name}:{node.lineno}")
+                    offenders.append(f"{path.relative_to(app)}:{node.lineno}")
     assert not offenders, offenders
+
+
+APP = Path(__file__).resolve().parents[1] / "app" / "placeseg_review"
+
+
+def _imported_modules(path: Path) -> list[str]:
+    """Absolute names of the modules a file imports (relative imports resolved), any depth."""
+    package = "placeseg_review." + ".".join(path.relative_to(APP).parent.parts) if path.parent != APP else "placeseg_review"
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rstrip(".").split(".")
+            if node.level:
+                base = base[: len(base) - node.level + 1]
+                names.append(".".join(base + ([node.module] if node.module else [])))
+            elif node.module:
+                names.append(node.module)
+    return names
+
+
+def test_services_never_import_widgets():
+    """Services hold state and run jobs; QtWidgets belongs to the widgets, panels and window
+    (the import-linter contract covers pyqtgraph and our own upper layers, but cannot name a
+    subpackage of PySide6)."""
+    offenders = [f"{p.relative_to(APP)}: {m}" for p in sorted((APP / "services").rglob("*.py"))
+                 for m in _imported_modules(p) if m.startswith("PySide6.QtWidgets")]
+    assert offenders == []
+
+
+def test_no_import_cycles_type_only_imports_included():
+    import grimp
+
+    graph = grimp.build_graph("placeseg_core", "placeseg_review")
+    ours = {m for m in graph.modules if m.split(".")[0] in ("placeseg_core", "placeseg_review")}
+    cycles = []
+    for module in sorted(ours):
+        for other in graph.find_modules_directly_imported_by(module) & ours:
+            if other != module and graph.chain_exists(importer=other, imported=module):
+                cycles.append(f"{module} <-> {other}")
+    assert cycles == []
+
+
+def test_no_source_file_over_400_lines():
+    roots = [CORE, APP]
+    long = [f"{p}: {n}" for root in roots for p in sorted(root.rglob("*.py"))
+            if (n := len(p.read_text().splitlines())) > 400]
+    assert long == []
+
+
+def test_the_application_top_folder_holds_only_its_entry_points():
+    top = sorted(p.name for p in APP.glob("*.py"))
+    assert top == ["__init__.py", "__main__.py", "main.py"] or top == ["__init__.py", "main.py"], top

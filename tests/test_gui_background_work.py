@@ -7,8 +7,8 @@ from __future__ import annotations
 from gui_error_set import write_error_set
 from gui_fixtures import WAIT_MS
 
-from placeseg_review.error_runner import AUTO_DELAY_MS
-from placeseg_review.workers import WorkerPool
+from placeseg_review.services.error_runner import AUTO_DELAY_MS
+from placeseg_review.services.workers import WorkerPool
 
 
 def _many_steps(task, n):

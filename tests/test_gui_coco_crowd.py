@@ -14,10 +14,10 @@ from gui_fixtures import WAIT_MS, canvas_pixel, differs, wait_settled
 from PIL import Image
 
 from placeseg_core import rle as rle_utils
-from placeseg_review.data import open_coco
-from placeseg_review.hover_card import hover_html
-from placeseg_review.prepared import prepare_image
-from placeseg_review.render import OverlayOptions, pick, render_gt
+from placeseg_review.model.data import open_coco
+from placeseg_review.model.prepared import prepare_image
+from placeseg_review.model.render import OverlayOptions, pick, render_gt
+from placeseg_review.widgets.hover_card import hover_html
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 

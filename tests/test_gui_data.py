@@ -13,16 +13,16 @@ from PySide6.QtCore import QObject
 
 from placeseg_core.convert import convert_annotations, write_ground_truth
 from placeseg_core.errors import InputError
-from placeseg_review.data import (
+from placeseg_review.model.data import (
     load_predictions,
     open_coco,
     open_ground_truth,
     open_layout,
     sniff_json_kind,
 )
-from placeseg_review.demo_cache import demo_dir, ensure_demo
-from placeseg_review.prepared import prepare_image
-from placeseg_review.workers import WorkerPool
+from placeseg_review.model.prepared import prepare_image
+from placeseg_review.services.demo_cache import demo_dir, ensure_demo
+from placeseg_review.services.workers import WorkerPool
 
 # pycocotools 2.0.11 with numpy 2 warns on every decode; it is not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")

@@ -19,9 +19,9 @@ from placeseg_core.convert import convert_annotations
 from placeseg_core.demo import build_demo
 from placeseg_core.evaluation import evaluate
 from placeseg_core.submission import load_submission
-from placeseg_review.eval_tables import fmt
-from placeseg_review.image_list import COLUMNS
-from placeseg_review.match_status import image_counts
+from placeseg_review.model.evaluation import image_counts
+from placeseg_review.widgets.eval_tables import fmt
+from placeseg_review.widgets.image_list import COLUMNS
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 

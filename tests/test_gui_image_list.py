@@ -7,8 +7,8 @@ from gui_fixtures import WAIT_MS, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from placeseg_review.image_list import ColumnSource
-from placeseg_review.session import ImageFilter
+from placeseg_review.services.session import ImageFilter
+from placeseg_review.widgets.image_list import ColumnSource
 
 
 class _Values(ColumnSource):

@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 
 from placeseg_core import rle as rle_utils
 from placeseg_core.evaluation.records import OUTCOME_FP, OUTCOME_IGNORED, OUTCOME_TP
-from placeseg_review.match_rows import KIND_TEXT
-from placeseg_review.render import PAIR_GT_COLOUR, Selection
-from placeseg_review.session import Pair
+from placeseg_review.model.match_rows import KIND_TEXT
+from placeseg_review.model.render import PAIR_GT_COLOUR, Selection
+from placeseg_review.services.session import Pair
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 

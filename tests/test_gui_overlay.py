@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from gui_fixtures import GREY, TinySet
 
-from placeseg_review.data import load_predictions, open_layout
-from placeseg_review.overlay import (
+from placeseg_review.model.data import load_predictions, open_layout
+from placeseg_review.model.overlay import (
     category_overlay_colour,
     compose_crops,
     inner_boundary,
@@ -16,8 +16,14 @@ from placeseg_review.overlay import (
     render_labels,
     visible_predictions,
 )
-from placeseg_review.prepared import prepare_image
-from placeseg_review.render import OverlayOptions, pick, render_gt, render_preds, selection_mask
+from placeseg_review.model.prepared import prepare_image
+from placeseg_review.model.render import (
+    OverlayOptions,
+    pick,
+    render_gt,
+    render_preds,
+    selection_mask,
+)
 
 # pycocotools 2.0.11 with numpy 2 warns on every decode; it is not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -81,7 +87,7 @@ def test_rle_crop_decoder_matches_pycocotools():
     from pycocotools import mask as mask_utils
 
     from placeseg_core import rle as rle_utils
-    from placeseg_review.rle_crops import decode_crop
+    from placeseg_review.model.rle_crops import decode_crop
 
     rng = np.random.default_rng(0)
     for trial in range(400):

@@ -18,10 +18,10 @@ from gui_error_set import ErrorSet, open_and_analyse, write_error_set
 from gui_fixtures import WAIT_MS, TinySet, open_tiny, wait_settled
 from PySide6.QtCore import Qt
 
-from placeseg_review.image_list import COL_FINDINGS
-from placeseg_review.render import Selection
-from placeseg_review.validation_view import PROBLEM_ROLE
-from placeseg_review.views import apply_view
+from placeseg_review.model.render import Selection
+from placeseg_review.panels.validation_view import PROBLEM_ROLE
+from placeseg_review.widgets.image_list import COL_FINDINGS
+from placeseg_review.window.layouts import apply_view
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 

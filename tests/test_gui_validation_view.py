@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from placeseg_core import rle as rle_utils
 from placeseg_core.catalog import load_catalog
 from placeseg_core.validate import fix_for, render_text, validate_submission
-from placeseg_review.render import Selection
-from placeseg_review.validation_view import PROBLEM_ROLE
+from placeseg_review.model.render import Selection
+from placeseg_review.panels.validation_view import PROBLEM_ROLE
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 

@@ -9,8 +9,8 @@ from gui_fixtures import WAIT_MS, canvas_pixel, differs, make_window, open_tiny,
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from placeseg_review.image_list import COL_GT, COL_ID, COL_PREDS
-from placeseg_review.render import Selection
+from placeseg_review.model.render import Selection
+from placeseg_review.widgets.image_list import COL_GT, COL_ID, COL_PREDS
 
 # pycocotools 2.0.11 with numpy 2 warns on every decode; it is not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")

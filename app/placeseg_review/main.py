@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .views import VIEWS
+from .window.layouts import VIEWS
 
 SCREENSHOT_TIMEOUT_S = 180
 
@@ -129,11 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from .assets import apply_theme, icon
-    from .main_window import MainWindow
-    from .settings import Settings
-    from .views import apply_view
-    from .workers import share_gil_with_gui_thread
+    from .services.assets import apply_theme, icon
+    from .services.settings import Settings
+    from .services.workers import share_gil_with_gui_thread
+    from .window.layouts import apply_view
+    from .window.main_window import MainWindow
 
     qInstallMessageHandler(_qt_message)
     share_gil_with_gui_thread()  # a process-wide setting: the application's, not the window's
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     shooter = None
     if args.screenshot:
-        from .screenshot import Screenshotter
+        from .window.screenshot import Screenshotter
 
         shooter = Screenshotter(window, Path(args.screenshot), args.view, SCREENSHOT_TIMEOUT_S)
         shooter.start()

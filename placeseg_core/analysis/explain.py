@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..evaluation.records import STATUS_NAMES
+from ..evaluation.records import STATUS_NAMES, MatchRecords
 from .errors import (
     BACKGROUND,
     BOTH,
@@ -24,10 +24,20 @@ from .errors import (
     NOT_SCORED,
     PRED_KIND_NAMES,
     TRUE_POSITIVE,
+    ErrorColumns,
 )
+from .overlaps import Overlaps
 
-if TYPE_CHECKING:
-    from .report import ErrorAnalysis
+
+class ExplainedAnalysis(Protocol):
+    """What the explanations read of an error analysis (``report.ErrorAnalysis`` has it; a
+    protocol, so that this module does not import the report that uses it)."""
+
+    category_names: dict[int, str]
+    max_det: int
+    records: MatchRecords
+    overlaps: Overlaps
+    columns: ErrorColumns
 
 
 def _opt(v: float) -> float | None:
@@ -94,9 +104,9 @@ class ImageExplanation:
 
 
 class Explainer:
-    """Builds the explanations of one :class:`ErrorAnalysis` (no computation beyond lookups)."""
+    """Builds the explanations of one error analysis (no computation beyond lookups)."""
 
-    def __init__(self, a: ErrorAnalysis) -> None:
+    def __init__(self, a: ExplainedAnalysis) -> None:
         self.a = a
         self.r = a.records
         self.c = a.columns

@@ -137,7 +137,7 @@ def _numbers_usable(anns: list[dict[str, Any]]) -> bool:
 def _check_numbers(ann: dict[str, Any], where: str) -> None:
     """iscrowd becomes ``int(iscrowd)`` in pycocotools (NaN and Infinity cannot) and a uint8 in
     its mask.iou (so 0..255); ``area`` is compared with the area ranges as a float."""
-    crowd = ann.get("iscrowd")
+    crowd: Any = ann.get("iscrowd")
     if not is_finite_number(crowd) or not 0 <= crowd < 256:
         raise InputError(f"{where}.iscrowd: expected 0 or 1 (pycocotools needs it), got {short(crowd)}")
     if not is_finite_number(ann.get("area")):

@@ -1,0 +1,269 @@
+"""Validation and evaluation of the open predictions, in workers (progress, cancel, errors).
+
+:class:`AnalysisController` runs ``placeseg_core.validate.validate_submission`` when a
+predictions file is opened (and on demand), and ``placeseg_core.evaluation.evaluate`` (fast
+engine) on demand; results land in the session (``set_validation`` / ``set_evaluation``).
+The worker functions at the bottom are Qt-free.
+
+Ground truth for the evaluation is what ``placeseg evaluate`` would score against: for a
+challenge layout, the annotation PNGs converted exactly as ``placeseg convert`` does
+(``convert_annotations``, ids from 0); for a COCO file, its annotations. It is built once per
+data set and kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from placeseg_core.catalog import Catalog, ImageRecord, load_catalog
+from placeseg_core.errors import InputError
+from placeseg_core.evaluation import (
+    EvaluationCancelled,
+    GroundTruth,
+    evaluate,
+    ground_truth_from_dict,
+    load_ground_truth,
+)
+from placeseg_core.layout import discover
+from placeseg_core.validate import PROGRESS_TOTAL, ValidationReport, validate_submission
+
+from ..model.data import PredictionIndex, ReviewDataset
+from ..model.evaluation import Evaluation
+from .controller import ReviewController
+from .session import ReviewSession
+from .workers import Cancelled, Task
+
+VALIDATE, EVALUATE = "validate", "evaluate"
+
+
+class AnalysisController(QObject):
+    """Starts, cancels and reports validation and evaluation runs of the open predictions."""
+
+    runningChanged = Signal(str, bool)  # kind ("validate" / "evaluate"), running
+    progressed = Signal(str, int, int)  # kind, done, total
+    cancelled = Signal(str)  # kind: the run stopped on the user's request
+    failed = Signal(str, str)  # kind, message (also shown by the window as an error)
+
+    def __init__(self, session: ReviewSession, controller: ReviewController, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.controller = controller
+        self.auto_validate = True  # validate every predictions file when it is opened
+        self.auto_evaluate = False  # evaluate too (the evaluation view turns it on)
+        self._gt_cache: tuple[tuple[int, str], GroundTruth] | None = None
+        self.cancel_requested_at: dict[str, float] = {}
+        self.last_cancel_latency: dict[str, float] = {}  # seconds from cancel() to the cancelled signal
+        session.predictionsChanged.connect(self._on_predictions)
+        controller.predictionsRejected.connect(self.validate_file)
+        session.datasetChanged.connect(self._on_dataset)
+
+    # ---------------------------------------------------------------- state
+    def running(self, kind: str) -> bool:
+        return kind in self.controller.jobs
+
+    def can_validate(self) -> bool:
+        p = self.session.predictions
+        return self.session.dataset is not None and p is not None and p.path is not None
+
+    def can_evaluate(self) -> bool:
+        return self.session.dataset is not None and self.session.predictions is not None
+
+    @property
+    def ground_truth(self) -> GroundTruth | None:
+        """The ground truth the last evaluation of the open data set scored against."""
+        return self._gt_cache[1] if self._gt_cache is not None else None
+
+    def _on_dataset(self) -> None:
+        self._gt_cache = None
+        for kind in (VALIDATE, EVALUATE):
+            self.cancel(kind)
+
+    def _on_predictions(self) -> None:
+        for kind in (VALIDATE, EVALUATE):
+            self.cancel(kind)
+        if self.auto_validate and self.can_validate():
+            self.validate()
+        if self.auto_evaluate and self.can_evaluate():
+            self.evaluate()
+
+    # ----------------------------------------------------------------- runs
+    def validate(self) -> None:
+        """Check the open predictions file against the data set's catalogue and images."""
+        if not self.can_validate():
+            self.failed.emit(VALIDATE, "open a data set and a predictions file first")
+            return
+        ds, preds = self.session.dataset, self.session.predictions
+        assert ds is not None and preds is not None and preds.path is not None
+        self._start(VALIDATE, "Validate predictions", _validate, preds.path, ds, preds,
+                    on_returned=lambda report, p=preds: self._validated(report, p))
+
+    def validate_file(self, path: Path) -> None:
+        """Check a predictions file that could not be opened: the report says every problem."""
+        ds = self.session.dataset
+        if ds is None:
+            return
+        self._start(VALIDATE, "Validate predictions", _validate, Path(path), ds, self.session.predictions,
+                    on_returned=lambda report: self.session.set_validation(report))
+
+    def evaluate(self) -> None:
+        """Score the open predictions (fast engine, official rule, README rule beside it)."""
+        if not self.can_evaluate():
+            self.failed.emit(EVALUATE, "open a data set and predictions first")
+            return
+        ds, preds = self.session.dataset, self.session.predictions
+        assert ds is not None and preds is not None
+        self._start(EVALUATE, "Evaluate", _evaluate, ds, preds, self._gt_cache,
+                    on_returned=lambda out, p=preds: self._evaluated(out, p))
+
+    def cancel(self, kind: str) -> None:
+        if self.running(kind):
+            self.cancel_requested_at[kind] = time.perf_counter()
+            self.controller.cancel_job(kind)
+
+    def _start(self, kind: str, label: str, fn: Callable[..., Any], *args: Any,
+               on_returned: Callable[[Any], None]) -> None:
+        self.cancel_requested_at.pop(kind, None)
+        self.controller.start_job(kind, label, fn, *args, on_returned=on_returned, total=PROGRESS_TOTAL,
+                                  pool=self.controller.analysis_pool,
+                                  on_cancelled=lambda: self._on_cancelled(kind),
+                                  on_error=lambda exc: self.failed.emit(kind, _message(exc)),
+                                  on_progress=lambda d, t: self.progressed.emit(kind, d, t),
+                                  on_finished=lambda: self.runningChanged.emit(kind, self.running(kind)))
+        self.runningChanged.emit(kind, True)
+
+    def _on_cancelled(self, kind: str) -> None:
+        asked = self.cancel_requested_at.pop(kind, None)
+        if asked is not None:
+            self.last_cancel_latency[kind] = time.perf_counter() - asked
+        self.cancelled.emit(kind)
+
+    def _validated(self, report: ValidationReport, preds: PredictionIndex) -> None:
+        if self.session.predictions is preds:
+            self.session.set_validation(report)
+
+    def _evaluated(self, out: tuple[Evaluation, tuple[tuple[int, str], GroundTruth]], preds: PredictionIndex) -> None:
+        evaluation, gt_entry = out
+        if self.session.dataset is not None and gt_entry[0][0] == id(self.session.dataset):
+            self._gt_cache = gt_entry
+        if self.session.predictions is preds:
+            self.session.set_evaluation(evaluation)
+
+
+def _message(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+
+
+# ------------------------------------------------------------------ worker functions (no Qt)
+
+
+def _progress_of(task: Task, lo: int = 0, hi: int = PROGRESS_TOTAL) -> Callable[[int, int], None]:
+    """A progress callback for core code mapping (done, total) onto [lo, hi]; it never raises
+    (the core polls the cancel token itself and stops cleanly)."""
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        value = lo + int((hi - lo) * (done / total)) if total > 0 else lo
+        if value == last[0]:
+            return
+        last[0] = value
+        try:
+            task.progress(value, PROGRESS_TOTAL)
+        except Cancelled:
+            pass
+
+    return report
+
+
+def annotation_folder(ds: ReviewDataset, preds: PredictionIndex | None) -> Path | None:
+    """The annotation folder to evaluate against: the one holding the predictions' images
+    (most of them) when the layout has several splits."""
+    folders: dict[Path, int] = {}
+    for e in ds.entries:
+        if e.annotation_path is not None:
+            folder = e.annotation_path.parent
+            folders[folder] = folders.get(folder, 0) + (preds.count(e.id) if preds is not None else 0) + 1
+    if not folders:
+        return None
+    return max(folders, key=lambda f: folders[f])
+
+
+def expected_images(ds: ReviewDataset, preds: PredictionIndex | None) -> list[int]:
+    """The images being evaluated: those with an annotation PNG (in the chosen folder), or all
+    images of a COCO ground truth."""
+    if ds.kind != "layout":
+        return [e.id for e in ds.entries]
+    folder = annotation_folder(ds, preds)
+    return [e.id for e in ds.entries if e.annotation_path is not None and e.annotation_path.parent == folder]
+
+
+def dataset_catalog(ds: ReviewDataset) -> Catalog:
+    """The catalogue the validator checks against: imgCatIds.json (all splits) for a layout,
+    the ground truth's images for a COCO file."""
+    if ds.kind == "layout":
+        layout = discover(ds.source)
+        if layout.catalog is not None:
+            return load_catalog(layout.catalog)
+    return Catalog(images=[ImageRecord(e.id, e.file_name, e.width, e.height, e.split) for e in ds.entries],
+                   categories=list(ds.categories), source=str(ds.source))
+
+
+def _validate(task: Task, path: Path, ds: ReviewDataset, preds: PredictionIndex | None) -> ValidationReport:
+    catalog = dataset_catalog(ds)
+    try:
+        return validate_submission(path, catalog, expected_image_ids=expected_images(ds, preds) or None,
+                                   progress=_progress_of(task), cancel=lambda: task.cancelled)
+    except InterruptedError:  # ValidationCancelled
+        raise Cancelled from None
+
+
+def build_ground_truth(ds: ReviewDataset, preds: PredictionIndex | None, task: Task | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> tuple[tuple[int, str], GroundTruth]:
+    """((data set identity, source), GroundTruth) as ``placeseg evaluate`` would load it."""
+    cancelled = (lambda: task.cancelled) if task is not None else None
+    if ds.kind == "layout":
+        folder = annotation_folder(ds, preds)
+        if folder is None:
+            raise InputError(f"{ds.source}: no annotation PNGs, so there is no ground truth to score against")
+        catalog = dataset_catalog(ds)
+        from placeseg_core.convert import convert_annotations  # noqa: PLC0415 (only layouts need it)
+
+        result = convert_annotations(folder, catalog, workers=1, progress=progress, cancelled=cancelled)
+        return (id(ds), str(folder)), ground_truth_from_dict(result.dataset, source=str(folder))
+    anns = [a for per_image in (ds.coco_annotations or {}).values() for a in per_image]
+    ids = [a.get("id") for a in anns]
+    if len(set(ids)) != len(ids):
+        # duplicate ids: pycocotools resolves them in file order, so read the file as it is
+        return (id(ds), str(ds.source)), load_ground_truth(ds.source)
+    data = {
+        "images": [{"id": e.id, "file_name": e.file_name, "width": e.width, "height": e.height} for e in ds.entries],
+        "categories": [{"id": c.id, "name": c.name} for c in ds.categories],
+        "annotations": anns,
+    }
+    return (id(ds), str(ds.source)), ground_truth_from_dict(data, source=str(ds.source))
+
+
+def _evaluate(task: Task, ds: ReviewDataset, preds: PredictionIndex,
+              cached: tuple[tuple[int, str], GroundTruth] | None) -> tuple[Evaluation, tuple[tuple[int, str], GroundTruth]]:
+    from placeseg_core.evaluation.notes import quirk_notes as notes  # noqa: PLC0415
+
+    try:
+        gt_entry = cached
+        if gt_entry is None or gt_entry[0][0] != id(ds):
+            layout = ds.kind == "layout"
+            gt_entry = build_ground_truth(ds, preds, task, _progress_of(task, 0, 400 if layout else 50))
+            task.check()
+        start = 400 if ds.kind == "layout" else 50
+        result = evaluate(gt_entry[1], preds.submission, engine="fast", readme_rule=False,
+                          progress=_progress_of(task, start, PROGRESS_TOTAL - 20),
+                          cancel=lambda: task.cancelled, workers=1)
+    except (EvaluationCancelled, InterruptedError):
+        raise Cancelled from None
+    task.check()
+    source = f"{preds.path.name if preds.path else 'predictions'} against {Path(gt_entry[0][1]).name}"
+    evaluation = Evaluation.from_result(result, notes(result), source, gt_entry[1].image_ids)
+    return evaluation, gt_entry

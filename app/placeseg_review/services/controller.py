@@ -1,0 +1,337 @@
+"""What the window does, apart from showing it: opening things, navigation, background jobs.
+
+Every slow step runs in a worker: opening a data set, the scan that counts every image's
+instances, loading predictions, building the demo, preparing images. Problems come back as
+``errorRaised(title, message)``; progress as ``jobChanged``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from placeseg_core.annotations import decode_annotation
+from placeseg_core.catalog import ImageRecord
+from placeseg_core.errors import InputError, describe_failure, located_failures
+
+from ..model.data import (
+    PredictionIndex,
+    ReviewDataset,
+    load_predictions,
+    open_ground_truth,
+    sniff_json_kind,
+)
+from ..model.prepared import PreparedImage
+from .demo_cache import ensure_demo
+from .image_cache import ImageCache
+from .session import ReviewSession
+from .settings import Settings
+from .workers import FunctionWorker, Task, WorkerPool
+
+Navigator = Callable[[int | None, int], int | None]
+
+
+@dataclass
+class Job:
+    key: str
+    label: str
+    done: int = 0
+    total: int = 0
+    worker: FunctionWorker | None = None
+
+
+class ReviewController(QObject):
+    errorRaised = Signal(str, str)  # title, one-line message
+    jobChanged = Signal()  # a job started, progressed or ended (see ``jobs``)
+    message = Signal(str)  # a status-bar message
+    predictionsRejected = Signal(object)  # Path of a predictions file that could not be loaded
+    imageMissing = Signal(int, int)  # an image id asked for (command line) that the data set lacks, the one shown
+
+    def __init__(self, session: ReviewSession, settings: Settings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings
+        self.io_pool = WorkerPool(2, self)  # image preparation (urgent + prefetch)
+        self.job_pool = WorkerPool(2, self)  # opening files, scanning, the demo
+        self.analysis_pool = WorkerPool(2, self)  # validation and evaluation (never queue behind a scan)
+        self.cache = ImageCache(self.io_pool, parent=self)
+        self.cache.options = lambda: session.options
+        self.cache.imageReady.connect(self._on_image_ready)
+        self.cache.loadFailed.connect(self._image_failed)
+        self.jobs: dict[str, Job] = {}
+        self.navigator: Navigator | None = None  # set by the window: visible order of images
+        self.prefetch_radius = 2
+        self._pending_selection: tuple[int, object] | None = None  # (image id, Selection) to select once shown
+        self._stats_timer = QTimer(self, singleShot=True, interval=150)
+        self._stats_timer.timeout.connect(session.stats_changed)
+
+    def _image_failed(self, image_id: int, message: str) -> None:
+        """A failure the preparation did not foresee: name the image's files (the message of
+        a foreseen one, an InputError, already does)."""
+        ds = self.session.dataset
+        entry = ds.entry(image_id) if ds is not None and image_id in ds.index_of else None
+        where = f"image {image_id}"
+        if entry is not None:
+            files = [str(p) for p in (entry.photo_path, getattr(entry, "annotation_path", None)) if p]
+            where += f" ({', '.join(files) or entry.file_name})"
+        self.errorRaised.emit("Cannot show image", f"{where}: {message}")
+
+    # -------------------------------------------------------------- jobs
+    def start_job(self, key: str, label: str, fn: Callable[..., Any], *args: Any,
+                  on_returned: Callable[[Any], None], total: int = 0, pool: WorkerPool | None = None,
+                  on_cancelled: Callable[[], None] | None = None,
+                  on_error: Callable[[Exception], None] | None = None,
+                  on_progress: Callable[[int, int], None] | None = None,
+                  on_finished: Callable[[], None] | None = None, **kwargs: Any) -> FunctionWorker:
+        """Run ``fn(task, *args, **kwargs)`` as job ``key`` (one at a time per key: a new one
+        cancels the old); progress shows in the status bar, errors go to ``errorRaised``."""
+        return self._start_job(key, label, fn, *args, on_returned=on_returned, total=total, pool=pool,
+                               on_cancelled=on_cancelled, on_error=on_error, on_progress=on_progress,
+                               on_finished=on_finished, **kwargs)
+
+    def _start_job(self, key: str, label: str, fn: Callable[..., Any], *args: Any,
+                   on_returned: Callable[[Any], None], total: int = 0, pool: WorkerPool | None = None,
+                   on_cancelled: Callable[[], None] | None = None,
+                   on_error: Callable[[Exception], None] | None = None,
+                   on_progress: Callable[[int, int], None] | None = None,
+                   on_finished: Callable[[], None] | None = None, **kwargs: Any) -> FunctionWorker:
+        old = self.jobs.pop(key, None)
+        if old is not None and old.worker is not None:
+            old.worker.cancel()
+        job = Job(key, label, 0, total)
+        self.jobs[key] = job
+
+        def progress(done: int, tot: int) -> None:
+            job.done, job.total = done, tot
+            self.jobChanged.emit()
+            if key == "scan":
+                self._stats_timer.start()
+            if on_progress is not None:
+                on_progress(done, tot)
+
+        def finished() -> None:
+            if self.jobs.get(key) is job:
+                del self.jobs[key]
+            self.jobChanged.emit()
+            if on_finished is not None:
+                on_finished()
+
+        job.worker = (pool or self.job_pool).submit(
+            fn, *args, on_returned=lambda r: self.jobs.get(key) is job and on_returned(r),
+            on_error=lambda exc: self.jobs.get(key) is job and self._job_error(label, exc, on_error),
+            on_progress=progress, on_finished=finished, on_cancelled=on_cancelled, name=key, **kwargs)
+        self.jobChanged.emit()
+        return job.worker
+
+    def _job_error(self, label: str, exc: Exception, extra: Callable[[Exception], None] | None = None) -> None:
+        if extra is not None:
+            extra(exc)
+        self.errorRaised.emit(f"Cannot {label.lower()}", describe_failure(exc))
+
+    def cancel_job(self, key: str) -> None:
+        job = self.jobs.get(key)
+        if job is not None and job.worker is not None:
+            job.worker.cancel()
+
+    @property
+    def busy(self) -> bool:
+        """A job other than the background scan is running, or the requested image is not shown."""
+        if any(k != "scan" for k in self.jobs):
+            return True
+        cur = self.session.current_id
+        return cur is not None and (self.session.image is None or self.session.image.entry.id != cur
+                                    or self.session.image.generation != self.cache.generation)
+
+    # ------------------------------------------------------------ opening
+    def open_path(self, path: str | os.PathLike[str], images: str | None = None) -> None:
+        """A folder or a JSON file, whatever it is (drag and drop, recent files, command line)."""
+        self.open_paths([path], images)
+
+    def open_paths(self, paths: list[str | os.PathLike[str]], images: str | None = None) -> None:
+        """Sort paths into a data set and predictions; open the data set first (it gives the ids)."""
+        datasets: list[Path] = []
+        predictions: list[Path] = []
+        for path in map(Path, paths):
+            if path.is_file() and path.suffix.lower() == ".json" and path.name != "imgCatIds.json":
+                try:
+                    kind = sniff_json_kind(path)
+                except InputError as exc:
+                    self.errorRaised.emit("Cannot open file", str(exc))
+                    continue
+                except OSError as exc:
+                    self.errorRaised.emit("Cannot open file", f"{path}: {exc.strerror}")
+                    continue
+                (predictions if kind == "predictions" else datasets).append(path)
+            else:
+                datasets.append(path)
+        if datasets:
+            self.open_dataset(datasets[0], images=images, predictions=predictions[0] if predictions else None)
+        elif predictions:
+            self.open_predictions(predictions[0])
+
+    def open_dataset(self, path: str | os.PathLike[str], images: str | None = None,
+                     predictions: str | os.PathLike[str] | None = None, image_id: int | None = None) -> None:
+        p = Path(path)
+        self._start_job("dataset", "Open data set", _open_dataset, p, images,
+                        on_returned=lambda ds: self._dataset_opened(ds, p, images, predictions, image_id))
+
+    def _dataset_opened(self, ds: ReviewDataset, path: Path, images: str | None,
+                        predictions: str | os.PathLike[str] | None, image_id: int | None) -> None:
+        self.cancel_job("scan")
+        self.cache.set_sources(ds, None)
+        self.session.set_dataset(ds)
+        self.settings.add_recent("dataset", path, images)
+        for note in ds.notes:
+            self.message.emit(note)
+        if ds.kind == "layout":
+            self._start_job("scan", "Count instances", _scan_dataset, ds, on_returned=lambda _r: self.session.stats_changed(),
+                            total=len(ds.entries))
+        wanted = image_id if image_id is not None else self.settings.last_image(ds.source)
+        if wanted is None or wanted not in ds.index_of:
+            wanted = self.navigator(None, 0) if self.navigator else ds.entries[0].id
+            if image_id is not None and wanted is not None:
+                self.message.emit(f"Image {image_id} is not in this data set; showing image {wanted}")
+                self.imageMissing.emit(image_id, wanted)
+        if wanted is not None:
+            self.go_to(wanted)
+        if predictions is None and ds.kind == "layout" and (ds.source / "predictions.json").is_file():
+            predictions = ds.source / "predictions.json"
+        if predictions is not None:
+            self.open_predictions(predictions)
+
+    def open_predictions(self, path: str | os.PathLike[str]) -> None:
+        p = Path(path)
+        if self.session.dataset is None:
+            self.errorRaised.emit("Cannot load predictions", f"{p}: open a data set first (its images give the ids)")
+            return
+        self._start_job("predictions", "Load predictions", _load_predictions, p, self.session.dataset,
+                        on_returned=lambda idx: self._predictions_loaded(idx, p),
+                        on_error=lambda exc: isinstance(exc, InputError) and p.is_file()
+                        and self.predictionsRejected.emit(p))
+
+    def _predictions_loaded(self, index: PredictionIndex, path: Path) -> None:
+        self.cache.set_sources(self.session.dataset, index)
+        self.session.set_predictions(index)
+        self.settings.add_recent("predictions", path)
+        if index.unknown_images:
+            self.message.emit(f"{index.unknown_images} prediction(s) name images not in this data set")
+        if self.session.current_id is not None:
+            self.go_to(self.session.current_id)
+
+    def open_demo(self, n_images: int | None = None, image_id: int | None = None) -> None:
+        """Build the demo set into the cache folder (first time only) and open it with its predictions."""
+        kwargs = {} if n_images is None else {"n_images": n_images}
+        self._start_job("demo", "Build demo", _build_demo, total=n_images or 0,
+                        on_returned=lambda root: self.open_dataset(root, image_id=image_id), **kwargs)
+
+    # --------------------------------------------------------- navigation
+    def go_to(self, image_id: int) -> None:
+        ds = self.session.dataset
+        if ds is None or image_id not in ds.index_of:
+            return
+        if self._pending_selection is not None and self._pending_selection[0] != image_id:
+            self._pending_selection = None  # the user went elsewhere
+        self.session.current_id = image_id
+        prep = self.cache.request(image_id)
+        if prep is not None:
+            self._show(prep)
+
+    def go_to_and_select(self, image_id: int, selection: object) -> None:
+        """Show an image and select an object in it (once the image is on screen)."""
+        ds = self.session.dataset
+        if ds is None or image_id not in ds.index_of:
+            return
+        self._pending_selection = (image_id, selection)
+        self.go_to(image_id)
+        self._apply_pending_selection()
+
+    def _apply_pending_selection(self) -> None:
+        pending = self._pending_selection
+        image = self.session.image
+        if pending is not None and image is not None and image.entry.id == pending[0]:
+            self._pending_selection = None
+            self.session.select(pending[1])
+
+    def step(self, delta: int) -> None:
+        if self.navigator is not None:
+            target = self.navigator(self.session.current_id, delta)
+            if target is not None:
+                self.go_to(target)
+
+    def _on_image_ready(self, prep: PreparedImage) -> None:
+        if prep.entry.id == self.session.current_id:
+            self._show(prep)
+            self._apply_pending_selection()
+
+    def _show(self, prep: PreparedImage) -> None:
+        self.session.show_image(prep)
+        ds = self.session.dataset
+        if ds is not None:
+            self.settings.set_last_image(ds.source, prep.entry.id)
+        self._prefetch(prep.entry.id)
+
+    def _prefetch(self, image_id: int) -> None:
+        if self.navigator is None:
+            return
+        ids: list[int] = []
+        for d in range(1, self.prefetch_radius + 1):
+            for step in (d, -d):
+                n = self.navigator(image_id, step)
+                if n is not None and n != image_id and n not in ids:
+                    ids.append(n)
+        self.cache.prefetch(ids)
+
+    # ------------------------------------------------------------ shutdown
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Cancel every worker and wait for them: True when no thread is left running."""
+        self._stats_timer.stop()
+        ok_analysis = self.analysis_pool.shutdown(timeout_ms)
+        ok_jobs = self.job_pool.shutdown(timeout_ms)
+        ok_io = self.io_pool.shutdown(timeout_ms)
+        return ok_jobs and ok_io and ok_analysis
+
+
+# ------------------------------------------------------------- worker functions (no Qt)
+
+
+def _open_dataset(task: Task, path: Path, images: str | None) -> ReviewDataset:
+    with located_failures(path):
+        return open_ground_truth(path, images)
+
+
+def _load_predictions(task: Task, path: Path, dataset: ReviewDataset) -> PredictionIndex:
+    task.progress(0, 0)
+    with located_failures(path):
+        return load_predictions(path, dataset)
+
+
+def _build_demo(task: Task, **kwargs: Any) -> Path:
+    return ensure_demo(progress=task.progress, **kwargs)
+
+
+def _scan_dataset(task: Task, ds: ReviewDataset) -> None:
+    """Count instances, findings and categories of every annotation PNG (fills ``ds`` in place)."""
+    counts = np.zeros_like(ds.category_counts)
+    n = len(ds.entries)
+    for k, entry in enumerate(ds.entries):
+        task.check()
+        if entry.annotation_path is None:
+            ds.gt_counts[k] = 0  # type: ignore[index]
+            ds.findings_counts[k] = 0  # type: ignore[index]
+        else:
+            record = ImageRecord(entry.id, entry.file_name, entry.width, entry.height, entry.split)
+            dec = decode_annotation(entry.annotation_path, record, keep_planes=False, with_rle=False)
+            for inst in dec.instances:
+                if 0 <= inst.category_id < len(counts):
+                    counts[inst.category_id] += 1
+            ds.gt_counts[k] = len(dec.instances)  # type: ignore[index]
+            ds.findings_counts[k] = len(dec.findings)  # type: ignore[index]
+        if (k + 1) % 16 == 0 or k + 1 == n:
+            task.progress(k + 1, n)
+    ds.category_counts[:] = counts

@@ -1,0 +1,240 @@
+"""Named views of the window: what ``--view NAME`` (and later the View menu) switches to.
+
+A view arranges the window for one task; register more with :func:`register_view` (issue 7:
+'matches'). ``stage`` optionally prepares a screenshot (picks something worth showing once the
+data is loaded); ``ready`` says when the view has what it shows (the screenshot waits for it
+before staging, e.g. until the evaluation finished).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the window imports nothing of this module: no cycle
+    from .main_window import MainWindow
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    name: str
+    title: str
+    description: str
+    apply: Callable[[MainWindow], None]
+    stage: Callable[[MainWindow], None] | None = None
+    ready: Callable[[MainWindow], bool] | None = None
+
+
+VIEWS: dict[str, ViewSpec] = {}
+
+
+def apply_view(window: MainWindow, name: str) -> None:
+    """Arrange ``window`` for the view ``name`` (``--view NAME``)."""
+    VIEWS[name].apply(window)
+
+
+def register_view(spec: ViewSpec) -> None:
+    VIEWS[spec.name] = spec
+
+
+def view_names() -> list[str]:
+    return list(VIEWS)
+
+
+def _apply_viewer(window: MainWindow) -> None:
+    from .main_window import ANALYSIS_DOCKS  # noqa: PLC0415 (Qt is imported only once a window exists)
+
+    for key, dock in window.docks.items():
+        dock.setVisible(key not in ANALYSIS_DOCKS)
+    window.docks["inspector"].raise_()
+    window.canvas.fit()
+
+
+def _stage_viewer(window: MainWindow) -> None:
+    """Select the best-scoring shown prediction and hover over it, so the screenshot explains itself."""
+    prep = window.session.image
+    if prep is None:
+        return
+    layer = window.canvas.pred_layer
+    if prep.preds is not None and layer is not None and len(layer.shown):
+        pos = int(layer.shown[0])
+        window.session.select(_selection("pred", int(prep.preds.indices[pos])))
+        ys, xs = (layer.top == pos + 1).nonzero()
+        if len(xs):
+            k = len(xs) // 2
+            window.canvas.hover_at(float(xs[k]), float(ys[k]))
+    elif prep.gt is not None and prep.gt.instances:
+        largest = max(prep.gt.instances, key=lambda i: i.area)
+        window.session.select(_selection("gt", largest.label))
+        window.canvas.hover_at(*largest.anchor)
+
+
+def _selection(kind: str, key: int) -> object:
+    from ..model.render import Selection
+
+    return Selection(kind, key)
+
+
+register_view(ViewSpec("viewer", "Viewer", "the photo with ground-truth and prediction overlays",
+                       _apply_viewer, _stage_viewer))
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def _apply_validation(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("validation")
+    window.resizeDocks([window.docks["validation"]], [int(window.height() * 0.36)], _vertical())
+
+
+def _validation_ready(window: MainWindow) -> bool:
+    return window.session.validation is not None or not window.analysis.can_validate()
+
+
+def _stage_validation(window: MainWindow) -> None:
+    """Jump to the first located problem (as a double-click does) so the shot shows it."""
+    view = window.validation_view
+    report = window.session.validation
+    if report is None:
+        return
+    for code in report.counts:
+        for item in view.problem_items(code):
+            if view.jump_to(item.data(0, _problem_role())):
+                view.tree.setCurrentItem(item)
+                return
+
+
+# ------------------------------------------------------------------------------ evaluation
+
+
+def _apply_evaluation(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("evaluation")
+    window.analysis.auto_evaluate = True
+    if window.session.evaluation is None and not window.analysis.running("evaluate") and window.analysis.can_evaluate():
+        window.analysis.evaluate()
+    window.resizeDocks([window.docks["evaluation"]], [int(window.height() * 0.42)], _vertical())
+    window.resizeDocks([window.docks["images"]], [470], _horizontal())  # room for TP / FP / FN
+
+
+def _evaluation_ready(window: MainWindow) -> bool:
+    return window.session.evaluation is not None
+
+
+def _stage_evaluation(window: MainWindow) -> None:
+    """Choose the two categories with the most ground truth, colour by match at IoU 0.50 and
+    show the image of those with the most true and false positives."""
+    view, ev = window.evaluation_view, window.session.evaluation
+    if ev is None:
+        return
+    top = sorted(ev.gt_per_category, key=lambda c: -ev.gt_per_category[c])[:2]
+    view.colour_by_match.setChecked(True)
+    view.choose_categories(top)
+    counts = view.columns.counts
+    if counts is not None and len(counts.image_ids):
+        best = int(counts.image_ids[(counts.tp + counts.fp).argmax()])
+        window.controller.go_to(best)
+
+
+def _vertical() -> object:
+    from PySide6.QtCore import Qt
+
+    return Qt.Orientation.Vertical
+
+
+def _horizontal() -> object:
+    from PySide6.QtCore import Qt
+
+    return Qt.Orientation.Horizontal
+
+
+def _problem_role() -> int:
+    from ..panels.validation_view import PROBLEM_ROLE
+
+    return PROBLEM_ROLE
+
+
+register_view(ViewSpec("validation", "Validation", "the validator's report on the open predictions, grouped by problem",
+                       _apply_validation, _stage_validation, _validation_ready))
+register_view(ViewSpec("evaluation", "Evaluation", "the official score: summary, per category, PR curves",
+                       _apply_evaluation, _stage_evaluation, _evaluation_ready))
+
+
+# ------------------------------------------------------------------------------ matches
+
+
+def _apply_matches(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("matches", run=True)
+    window.analysis.auto_evaluate = True
+    for key in ("inspector", "categories", "findings"):  # the matches tables say what the inspector says
+        window.docks[key].hide()
+    window.resizeDocks([window.docks["matches"]], [int(window.height() * 0.42)], _vertical())
+    _widen_image_list(window)
+
+
+def _matches_ready(window: MainWindow) -> bool:
+    return window.session.evaluation is not None and window.errors.current() and not window.errors.running()
+
+
+def _stage_matches(window: MainWindow) -> None:
+    """Show the image that loses the most AP and select a localisation or classification error
+    in it (the one on the largest object), so its pair is drawn."""
+    a = window.session.error_analysis
+    if a is None:
+        return
+    window.matches_view.worst_key.setCurrentIndex(0)  # share of lost AP (sorts the list by it)
+    window.matches_view.worst.sort_list()
+    target = window.matches_view.worst.step(1)
+    if target is None:
+        return
+    errors = [p for p in a.explain_image(target).predictions
+              if p.kind in ("localisation", "classification") and p.target_row is not None]
+    if errors:  # the one whose object is largest: its pair reads best on the whole image
+        chosen = max(errors, key=lambda p: a.records.gt_areas[p.target_row])
+        window.controller.go_to_and_select(target, _selection("pred", chosen.index))
+
+
+register_view(ViewSpec("matches", "Matches", "one image's predictions and ground truth, how each matched and why",
+                       _apply_matches, _stage_matches, _matches_ready))
+
+
+# ------------------------------------------------------------------------------ error analysis
+
+
+def _apply_errors(window: MainWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.show_analysis("errors", run=True)
+    window.analysis.auto_evaluate = True
+    window.resizeDocks([window.docks["errors"]], [int(window.height() * 0.5)], _vertical())
+    _widen_image_list(window)
+
+
+def _widen_image_list(window: MainWindow) -> None:
+    """Room for the error columns and the file name (the window widens the list again when they come)."""
+    window.fit_image_list(window.image_list.preferred_width())
+
+
+def _stage_errors(window: MainWindow) -> None:
+    """List the largest confusion between two categories (off the diagonal), as a click does."""
+    conf = window.error_view.confusion
+    m = conf.model.matrix
+    if m is None:
+        return
+    counts = m.counts[:-1, :-1].copy()
+    counts[range(len(counts)), range(len(counts))] = 0
+    r, c = divmod(int(counts.argmax()), counts.shape[1])
+    index = conf.model.index_of(r, c)
+    if index.isValid():
+        conf.table.setCurrentIndex(index)
+        conf.show_cell(index)
+
+
+register_view(ViewSpec("errors", "Error analysis", "what each error type costs (dAP) and the confusion matrix",
+                       _apply_errors, _stage_errors, _matches_ready))
