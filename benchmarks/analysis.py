@@ -39,13 +39,14 @@ def main() -> None:
     args = parser.parse_args()
 
     from placeseg_core.analysis import analyze
-    from placeseg_core.evaluation import evaluate, load_ground_truth, load_submission_fast
+    from placeseg_core.evaluation import evaluate, load_ground_truth
+    from placeseg_core.submissions import load_submission
 
     with contextlib.ExitStack() as stack:
         data = args.data or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         generate(data, args.images, args.per_image)
         gt = load_ground_truth(data / "gt.json")
-        sub = load_submission_fast(data / "predictions.json")
+        sub = load_submission(data / "predictions.json")
     print(f"data: {args.images} images, {len(gt):,} GT, {len(sub):,} predictions")
 
     t_eval, runs_eval, result = median_time(lambda: evaluate(gt, sub), args.repeats)

@@ -107,6 +107,9 @@ def _signals_held() -> Iterator[None]:
     A signal between writing the temporary file and renaming it would otherwise leave a hidden
     ``.NAME.xxxx.tmp`` beside the output; held, it is handled right after the rename or the
     clean-up, so the user sees the whole old file or the whole new one, and nothing else.
+    The mask covers the main thread only: the kernel may hand a process-wide signal to another
+    thread (numpy's, a pool's), which is why the command line also turns SIGTERM and SIGHUP into
+    SystemExit (``cli.main``), and the writer removes its temporary file on any exception.
     """
     held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
     if threading.current_thread() is not threading.main_thread():
@@ -171,23 +174,22 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     except OSError as exc:
         raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None
     with _signals_held():
+        tmp: str | None = None
         try:
             # the name is cut so that the temporary name fits where the output's name fits
             fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(target.name), suffix=".tmp", dir=target.parent)
-        except OSError as exc:
-            raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None
-        try:
             with os.fdopen(fd, "wb") as handle:
                 os.fchmod(handle.fileno(), mode)
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
-        except BaseException as exc:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+        except BaseException as exc:  # a full disk, or SystemExit from a signal (see cli.main)
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
             if isinstance(exc, OSError):
                 raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None
             raise

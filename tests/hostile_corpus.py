@@ -715,12 +715,18 @@ def _limit_memory(limit: int) -> Callable[[], None]:
     return apply
 
 
+# The environment as it was when the corpus was imported (on pytest's main thread): background
+# threads build subprocess environments from this copy, never by iterating os.environ, which
+# pytest changes at every test phase (PYTEST_CURRENT_TEST) -- iterating it from another thread
+# then fails with "dictionary changed size during iteration".
+_BASE_ENV = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+
+
 def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+    env = dict(_BASE_ENV)
     env["QT_QPA_PLATFORM"] = "offscreen"
     # the checkout's core first (as in process: pytest runs from the repository), whatever the cwd
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.pop("PYTEST_CURRENT_TEST", None)
     env.update(extra or {})
     return env
 

@@ -7,7 +7,8 @@ import pytest
 
 from placeseg_core import rle as rle_utils
 from placeseg_core.analysis import analyze
-from placeseg_core.evaluation import evaluate, ground_truth_from_dict, submission_from_parsed
+from placeseg_core.evaluation import evaluate, ground_truth_from_dict
+from placeseg_core.submissions import submission_from_parsed
 
 H = W = 40
 EPS = np.spacing(1)

@@ -8,7 +8,8 @@ import pytest
 
 from placeseg_core.analysis import ALL_ERROR_TYPES, analyze
 from placeseg_core.cli.main import main
-from placeseg_core.evaluation import evaluate, ground_truth_from_dict, submission_from_parsed
+from placeseg_core.evaluation import evaluate, ground_truth_from_dict
+from placeseg_core.submissions import submission_from_parsed
 from placeseg_core.synth import synth_dataset
 
 

@@ -10,9 +10,10 @@ from test_eval_cases import make_case
 from placeseg_core.analysis import ALL_ERROR_TYPES, IMAGE_COLUMNS, analyze
 from placeseg_core.analysis.apcalc import precision_table, score_rank
 from placeseg_core.analysis.errors import fixed_state
-from placeseg_core.evaluation import evaluate, ground_truth_from_dict, submission_from_parsed
-from placeseg_core.evaluation.records import OUTCOME_CODES
+from placeseg_core.evaluation import evaluate, ground_truth_from_dict
+from placeseg_core.evaluation.records import STATUS_NAMES, Outcome, PredStatus
 from placeseg_core.evaluation.summary import mean_defined
+from placeseg_core.submissions import submission_from_parsed
 from placeseg_core.synth import synth_dataset
 
 
@@ -32,9 +33,22 @@ def test_threshold_columns_equal_the_per_prediction_records(synth):
         rows, ious, code = r.threshold_columns(t)
         for i in range(len(sub)):
             rec = r.prediction(i)
-            expected = None if code[i] < 0 else OUTCOME_CODES[code[i]]
+            expected = Outcome(int(code[i])).json_name
             assert rec.outcome[t] == expected
             assert rec.matched_gt[t] == (None if rows[i] < 0 else int(r.gt_ids[rows[i]]))
+
+
+def test_one_outcome_vocabulary_with_unchanged_json_names(synth):
+    from placeseg_review.model.evaluation import outcome_table
+
+    r = synth[3].records
+    table = outcome_table(r)
+    for t in range(r.num_thresholds):
+        assert np.array_equal(table[:, t], r.threshold_columns(t)[2])
+    assert set(np.unique(table).tolist()) <= {int(o) for o in Outcome}
+    assert [o.json_name for o in Outcome] == [None, "tp", "fp", "ignored", "fp_gt_id_0"]
+    assert STATUS_NAMES == tuple(s.json_name for s in PredStatus) == (
+        "scored", "unknown_category", "beyond_max_dets", "removed_by_readme_rule")
 
 
 @pytest.mark.parametrize("iou", [0.5, 0.75, 0.95])
@@ -61,7 +75,7 @@ def test_true_positive_iff_the_record_says_matched(synth, iou):
 def test_every_unmatched_prediction_has_an_error_type_and_a_reason(synth):
     _, _, _, result, a = synth
     kinds = a.columns.kind
-    fp = a.columns.outcome == 1
+    fp = a.columns.outcome == Outcome.FP
     assert np.all(np.isin(kinds[fp], [1, 2, 3, 4, 5]))
     assert sum(a.counts[t] for t in ALL_ERROR_TYPES if t != "missed") == int(fp.sum()) + a.counts["id0_quirk"]
     for i in np.flatnonzero(fp)[:200].tolist():

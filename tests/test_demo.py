@@ -18,7 +18,7 @@ from placeseg_core.cli.main import main
 from placeseg_core.convert import convert_annotations
 from placeseg_core.demo import build_demo
 from placeseg_core.errors import InputError
-from placeseg_core.submission import load_submission
+from placeseg_core.submissions import load_submission
 from placeseg_core.synth import synth_dataset
 
 

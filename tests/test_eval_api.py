@@ -244,7 +244,7 @@ def test_null_bbox_on_first_item_switches_pycocotools_to_boxes_and_we_refuse_it(
     from placeseg_core import rle
     from placeseg_core.errors import InputError
     from placeseg_core.evaluation import evaluate
-    from placeseg_core.submission import first_item_uses_bbox
+    from placeseg_core.submissions import first_item_uses_bbox
 
     m = np.zeros((8, 8), np.uint8)
     m[2:5, 2:5] = 1

@@ -19,7 +19,7 @@ from placeseg_core.evaluation import (
 )
 from placeseg_core.evaluation.control import Control, EvaluationCancelled
 from placeseg_core.evaluation.parts import split_categories
-from placeseg_core.evaluation.processes import run_parts
+from placeseg_core.processes import run_parts
 
 
 def _same_results(one, two) -> None:

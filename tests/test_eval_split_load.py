@@ -11,8 +11,9 @@ import pytest
 from test_eval_api import pred, square, tiny_gt
 
 from placeseg_core.errors import InputError
-from placeseg_core.evaluation import evaluate, load_submission_fast
-from placeseg_core.evaluation import split_load as S
+from placeseg_core.evaluation import evaluate
+from placeseg_core.submissions import split as S
+from placeseg_core.submissions.columns import load_in_one_process
 
 
 @pytest.fixture(autouse=True)
@@ -59,12 +60,12 @@ def same(a, b) -> None:
 @pytest.mark.parametrize("bbox", [False, True])
 def test_same_columns_as_one_process(tmp_path, bbox, monkeypatch):
     path = write(tmp_path, items(bbox=bbox))
-    expected = load_submission_fast(path)
+    expected = load_in_one_process(path)
 
     def no_fallback(_path):
         raise AssertionError("fell back to the single-process loader")
 
-    monkeypatch.setattr(S, "load_submission_fast", no_fallback)
+    monkeypatch.setattr(S, "load_in_one_process", no_fallback)
     same(loaded(path), expected)
 
 
@@ -81,7 +82,7 @@ def test_cut_inside_a_string_falls_back(tmp_path):
     for it in data:
         it["note"] = "}, {" * 50  # every cut lands inside a string: a piece cannot parse
     path = write(tmp_path, data)
-    same(loaded(path), load_submission_fast(path))
+    same(loaded(path), load_in_one_process(path))
 
 
 def test_tail_item_only_the_shared_loader_takes(tmp_path):
@@ -91,7 +92,7 @@ def test_tail_item_only_the_shared_loader_takes(tmp_path):
     with pytest.raises(InputError) as ours:
         loaded(path)
     with pytest.raises(InputError) as single:
-        load_submission_fast(path)
+        load_in_one_process(path)
     assert str(ours.value) == str(single.value)
 
 
@@ -102,7 +103,7 @@ def test_first_item_bbox_but_tail_without(tmp_path):
     with pytest.raises(InputError) as ours:
         loaded(path)
     with pytest.raises(InputError) as single:
-        load_submission_fast(path)
+        load_in_one_process(path)
     assert str(ours.value) == str(single.value)
 
 
@@ -112,7 +113,7 @@ def test_tail_bboxes_ignored_when_first_item_has_none(tmp_path):
     path = write(tmp_path, data)
     sub = loaded(path)
     assert sub.bboxes is None
-    same(sub, load_submission_fast(path))
+    same(sub, load_in_one_process(path))
 
 
 @pytest.mark.parametrize("cut", ["tail", "head"])
@@ -137,7 +138,7 @@ def test_not_a_list_or_too_small_is_not_split(tmp_path):
 @pytest.mark.parametrize("mode", ["no", "required", "if_usable"])
 def test_columns_built_in_pieces_equal_the_whole(mode):
     """The GUI's loader builds columns a slice at a time: same columns, same verdicts."""
-    from placeseg_core.evaluation.loading import extract_columns, extract_columns_in_pieces
+    from placeseg_core.submissions.columns import extract_columns, extract_columns_in_pieces
 
     data = items(400, bbox=True)
     data[300].pop("bbox")  # one item late in the file without a box

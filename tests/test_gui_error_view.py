@@ -18,7 +18,7 @@ from placeseg_core.catalog import load_catalog
 from placeseg_core.convert import convert_annotations
 from placeseg_core.demo import build_demo
 from placeseg_core.evaluation import evaluate, ground_truth_from_dict
-from placeseg_core.submission import load_submission
+from placeseg_core.submissions import load_submission
 from placeseg_review.model.render import Selection
 from placeseg_review.panels.error_view import shown_types
 from placeseg_review.widgets.confusion_view import ITEM_ROLE

@@ -18,7 +18,7 @@ from placeseg_core.cli.main import main as placeseg_main
 from placeseg_core.convert import convert_annotations
 from placeseg_core.demo import build_demo
 from placeseg_core.evaluation import evaluate
-from placeseg_core.submission import load_submission
+from placeseg_core.submissions import load_submission
 from placeseg_review.model.evaluation import image_counts
 from placeseg_review.widgets.eval_tables import fmt
 from placeseg_review.widgets.image_list import COLUMNS

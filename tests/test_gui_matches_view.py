@@ -16,14 +16,15 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from placeseg_core import rle as rle_utils
-from placeseg_core.evaluation.records import OUTCOME_FP, OUTCOME_IGNORED, OUTCOME_TP
+from placeseg_core.evaluation.records import Outcome
 from placeseg_review.model.match_rows import KIND_TEXT
 from placeseg_review.model.render import PAIR_GT_COLOUR, Selection
 from placeseg_review.services.session import Pair
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
-OUTCOME_WORDS = {OUTCOME_TP: "true positive", OUTCOME_FP: "false positive", OUTCOME_IGNORED: "ignored"}
+OUTCOME_WORDS = {Outcome.TP.json_name: "true positive", Outcome.FP.json_name: "false positive",
+                 Outcome.IGNORED.json_name: "ignored"}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluation.records import SCORED, MatchRecords
+from ..evaluation.records import MatchRecords, PredStatus
 from .overlaps import Overlaps
 
 BACKGROUND = "background"
@@ -78,7 +78,7 @@ class ConfusionMatrix:
 def confusion_matrix(records: MatchRecords, ov: Overlaps, category_ids: np.ndarray,
                      iou_threshold: float) -> ConfusionMatrix:
     K = len(category_ids)
-    scored = np.flatnonzero(records.status == SCORED)
+    scored = np.flatnonzero(records.status == PredStatus.SCORED)
     best_row, best_iou = ov.best_row[scored], ov.best_iou[scored]
     hit = (best_row >= 0) & (best_iou >= iou_threshold)
     pred_col = np.searchsorted(category_ids, records.category_ids[scored])

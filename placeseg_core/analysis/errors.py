@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..evaluation.records import MatchRecords
+from ..evaluation.records import MatchRecords, Outcome
 from .overlaps import Overlaps
 
 # Prediction kinds (int8 codes).
@@ -59,7 +59,7 @@ class ErrorColumns:
     t_index: int
     t_f: float
     t_b: float
-    outcome: np.ndarray  # int8 (N,): records' outcome code at t_f (-1 not scored)
+    outcome: np.ndarray  # int8 (N,): records' Outcome at t_f (Outcome.NOT_SCORED -1)
     match_row: np.ndarray  # int64 (N,): geometric match at t_f, -1
     match_iou: np.ndarray  # float64 (N,), NaN
     kind: np.ndarray  # int8 (N,): NOT_SCORED .. IGNORED
@@ -85,14 +85,14 @@ def classify(records: MatchRecords, ov: Overlaps, t_index: int, t_f: float, t_b:
     target = np.full(n, -1, dtype=np.int64)
     target_iou = np.full(n, np.nan)
     suppressor = np.full(n, -1, dtype=np.int64)
-    kind[outcome == 0] = TRUE_POSITIVE
-    kind[outcome == 2] = IGNORED
-    kind[outcome == 3] = ID0_QUIRK
-    matched = (outcome == 0) | (outcome == 3)
+    kind[outcome == Outcome.TP] = TRUE_POSITIVE
+    kind[outcome == Outcome.IGNORED] = IGNORED
+    kind[outcome == Outcome.FP_ID0] = ID0_QUIRK
+    matched = (outcome == Outcome.TP) | (outcome == Outcome.FP_ID0)
     target[matched] = rows[matched]
     target_iou[matched] = ious[matched]
 
-    fp = outcome == 1
+    fp = outcome == Outcome.FP
     s, o = ov.same_iou, ov.other_iou
     loc = fp & (s >= t_b) & (s < t_f)
     cls = fp & ~loc & (o >= t_f)

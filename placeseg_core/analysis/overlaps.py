@@ -17,7 +17,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from ..evaluation.control import Control
-from ..evaluation.records import SCORED, MatchRecords
+from ..evaluation.records import MatchRecords, PredStatus
 
 
 @dataclass
@@ -101,7 +101,7 @@ def compute_overlaps(records: MatchRecords, gt_rles: list[Any], sub_rles: list[A
     """All cross-category IoUs of the scored predictions, image by image."""
     control = control or Control()
     n, g = len(records.image_ids), len(records.gt_ids)
-    scored = np.flatnonzero(records.status == SCORED)
+    scored = np.flatnonzero(records.status == PredStatus.SCORED)
     order = scored[np.lexsort((scored, -records.scores[scored], records.image_ids[scored]))]
     p_img = records.image_ids[order]
     image_ids = np.union1d(np.unique(p_img), np.unique(records.gt_image_ids))

@@ -10,10 +10,10 @@ import numpy as np
 
 from ..evaluation.control import Control, ProgressCallback
 from ..evaluation.groundtruth import GroundTruth
-from ..evaluation.records import MatchRecords
+from ..evaluation.records import MatchRecords, Outcome
 from ..evaluation.results import EvaluationResult
 from ..evaluation.summary import mean_defined
-from ..submission import Submission
+from ..submissions import Submission
 from .apcalc import category_ap, image_gains, precision_table, score_rank
 from .confusion import ConfusionMatrix, confusion_matrix
 from .errors import (
@@ -23,9 +23,11 @@ from .errors import (
     CLASSIFICATION,
     DUPLICATE,
     ERROR_TYPES,
+    GT_MATCHED,
     GT_MISSED,
     ID0_QUIRK,
     LOCALISATION,
+    NOT_SCORED,
     TRUE_POSITIVE,
     ErrorColumns,
     classify,
@@ -100,7 +102,7 @@ class ErrorAnalysis:
         """Every prediction (scored ones by score, then the others) and GT of one image."""
         r = self.records
         idx = r.image_prediction_indices(image_id)
-        scored = self.columns.kind[idx] >= 0
+        scored = self.columns.kind[idx] != NOT_SCORED
         first = idx[scored][np.lexsort((idx[scored], -r.scores[idx[scored]]))]
         rest = idx[~scored][np.lexsort((idx[~scored], -r.scores[idx[~scored]]))]
         preds = [self._explainer.prediction(int(i)) for i in np.concatenate((first, rest))]
@@ -254,7 +256,7 @@ def _image_table(r: MatchRecords, cols: ErrorColumns, image_ids: np.ndarray) -> 
     k = cols.kind
     columns = {
         "lost_ap": np.zeros(I),
-        "false_positives": per_pred((cols.outcome == 1) | (cols.outcome == 3)),
+        "false_positives": per_pred((cols.outcome == Outcome.FP) | (cols.outcome == Outcome.FP_ID0)),
         "missed": per_gt(cols.gt_kind == GT_MISSED),
         "duplicate": per_pred(k == DUPLICATE),
         "classification": per_pred(k == CLASSIFICATION),
@@ -262,9 +264,9 @@ def _image_table(r: MatchRecords, cols: ErrorColumns, image_ids: np.ndarray) -> 
         "both": per_pred(k == BOTH),
         "background": per_pred(k == BACKGROUND),
         "id0_quirk": per_pred(k == ID0_QUIRK),
-        "unmatched_gt": per_gt(~r.gt_ignored & (cols.gt_kind != 0)),
+        "unmatched_gt": per_gt(~r.gt_ignored & (cols.gt_kind != GT_MATCHED)),
         "true_positives": per_pred(k == TRUE_POSITIVE),
-        "predictions": per_pred(k >= 0),
+        "predictions": per_pred(k != NOT_SCORED),
         "gt": per_gt(~r.gt_ignored),
     }
     assert tuple(columns) == IMAGE_COLUMNS

@@ -19,15 +19,12 @@ from ..evaluation import (
     GroundTruth,
     evaluate,
     ground_truth_from_ann_dir,
-    load_ground_truth,
-    load_submission_fast,
+    load_inputs,
 )
 from ..evaluation.notes import quirk_notes as notes
 from ..evaluation.notes import size_notes
-from ..evaluation.prepare import check_images
-from ..evaluation.split_load import finish_split_load, start_split_load
 from ..jsonio import JsonFileError
-from ..submission import Submission, SubmissionError
+from ..submissions import Submission, SubmissionError
 from .options import add_size_limit
 from .progress import StderrProgress
 
@@ -98,33 +95,26 @@ def eval_params(args: argparse.Namespace) -> EvalParams:
     return EvalParams(max_dets=tuple(dets))
 
 
-def load_inputs(args: argparse.Namespace) -> tuple[GroundTruth, Submission] | int:
+def load_cli_inputs(args: argparse.Namespace) -> tuple[GroundTruth, Submission] | int:
     """Ground truth and submission, or an exit code after explaining what is wrong."""
+    truth: GroundTruth | str = args.gt
     if args.ann_dir:
         if not args.img_cat_ids:
             raise InputError("--ann-dir needs --img-cat-ids (the kit's imgCatIds.json)")
         from .cmd_convert import summarize_findings  # noqa: PLC0415
 
         # the same warnings as 'placeseg convert' (mode, red values, sizes): never silent
-        gt = ground_truth_from_ann_dir(args.ann_dir, args.img_cat_ids, progress=StderrProgress("convert"),
-                                       on_findings=summarize_findings)
-        split = None
-    else:
-        # a forked helper parses the submission's tail while we load the ground truth
-        split = start_split_load(args.preds, getattr(args, "workers", None))
-        try:
-            gt = load_ground_truth(args.gt)
-        except BaseException:
-            if split is not None:
-                split.abandon()
-            raise
+        truth = ground_truth_from_ann_dir(args.ann_dir, args.img_cat_ids, progress=StderrProgress("convert"),
+                                          on_findings=summarize_findings)
+    loaded: list[GroundTruth] = []  # the ground truth, once loaded: the submission's faults are explained against it
     try:
-        sub = finish_split_load(split) if split is not None else load_submission_fast(args.preds)
-        check_images(gt, sub)
+        gt, sub, _ = load_inputs(truth, args.preds, getattr(args, "workers", None), on_ground_truth=loaded.append)
     except JsonFileError:
         raise  # missing / unreadable / not JSON: one line, exit 2
     except (SubmissionError, InputError) as exc:
-        return explain_unscorable(args.preds, gt, exc, getattr(args, "command", "evaluate"))
+        if not loaded:
+            raise  # the ground truth's own fault: one line, exit 2
+        return explain_unscorable(args.preds, loaded[0], exc, getattr(args, "command", "evaluate"))
     return gt, sub
 
 
@@ -174,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     params = eval_params(args)
     if args.json:
         check_output_path(args.json, [args.preds, args.gt, args.img_cat_ids], [args.ann_dir])
-    loaded = load_inputs(args)
+    loaded = load_cli_inputs(args)
     if isinstance(loaded, int):
         return loaded
     gt, sub = loaded

@@ -13,7 +13,7 @@ import sys
 
 from ..errors import InputError
 from ..evaluation import evaluate
-from .cmd_evaluate import add_input_arguments, eval_params, load_inputs
+from .cmd_evaluate import add_input_arguments, eval_params, load_cli_inputs
 from .progress import StderrProgress
 
 
@@ -42,7 +42,7 @@ def format_records(doc: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     params = eval_params(args)
-    loaded = load_inputs(args)
+    loaded = load_cli_inputs(args)
     if isinstance(loaded, int):
         return loaded
     gt, sub = loaded

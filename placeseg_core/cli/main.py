@@ -8,7 +8,9 @@ and sets ``func`` to a callable ``(args) -> int``. Errors the user must fix are
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from ..errors import InputError
@@ -43,6 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_cleanly_on_termination() -> None:
+    """SIGTERM and SIGHUP end the command through SystemExit (as Ctrl-C does through
+    KeyboardInterrupt), so that clean-up code runs: no temporary file is left beside an output,
+    forked helpers are stopped. Only the main thread may install handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) in (signal.SIG_DFL, None):
+            signal.signal(signum, _raise_exit)
+
+
+def _raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -51,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # validate a lower value applies only to the submission it judges (reported as a problem of
     # the file); its reference files keep the default.
     forget_inputs()
+    _exit_cleanly_on_termination()
     limit = size_limit_bytes(args)
     set_max_input_bytes(max(limit, DEFAULT_MAX_BYTES) if args.command == "validate" else limit)
     try:

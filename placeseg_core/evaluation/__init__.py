@@ -16,7 +16,7 @@ from .groundtruth import (
     ground_truth_from_dict,
     load_ground_truth,
 )
-from .loading import load_submission_fast, submission_from_parsed
+from .inputs import Inputs, load_inputs
 from .params import CHALLENGE_MAX_DETS, EvalParams, challenge_params
 from .records import ImageMatches, MatchRecords
 from .results import (
@@ -32,8 +32,8 @@ from .results import (
 
 __all__ = [
     "CHALLENGE_MAX_DETS", "ENGINES", "EvalParams", "EvaluationCancelled", "EvaluationResult",
-    "GroundTruth", "ImageMatches", "MatchRecords", "Quirks", "ReadmeRule", "Scores",
+    "GroundTruth", "ImageMatches", "Inputs", "MatchRecords", "Quirks", "ReadmeRule", "Scores",
     "VARIANT_ALL_PREDICTIONS", "VARIANT_ID0_COUNTED", "VARIANT_MASK_AREAS", "VARIANT_README_RULE",
     "challenge_params", "evaluate", "ground_truth_from_ann_dir", "ground_truth_from_dict",
-    "load_ground_truth", "load_submission_fast", "submission_from_parsed",
+    "load_ground_truth", "load_inputs",
 ]

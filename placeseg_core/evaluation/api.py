@@ -9,22 +9,15 @@ from typing import Any
 import numpy as np
 
 from ..jsonio import paused_gc
-from ..submission import Submission
+from ..submissions import Submission
 from .control import Control, ProgressCallback
 from .fast import RunOutput, run_fast
-from .groundtruth import GroundTruth, ground_truth_from_dict, load_ground_truth
-from .loading import load_submission_fast, submission_from_parsed
+from .groundtruth import GroundTruth
+from .inputs import load_inputs
 from .params import EvalParams, challenge_params
 from .parts import outside_ranges
-from .prepare import README_LIMIT, check_images, images_over_limit, readme_rule_mask
-from .records import (
-    BEYOND_MAX_DETS,
-    REMOVED_BY_README_RULE,
-    SCORED,
-    UNKNOWN_CATEGORY,
-    MatchRecords,
-    gt_matches_from_dt,
-)
+from .prepare import README_LIMIT, images_over_limit, readme_rule_mask
+from .records import MatchRecords, PredStatus, gt_matches_from_dt
 from .results import (
     VARIANT_ALL_PREDICTIONS,
     VARIANT_ID0_COUNTED,
@@ -35,26 +28,8 @@ from .results import (
     ReadmeRule,
     Scores,
 )
-from .split_load import finish_split_load, start_split_load
 
 ENGINES = ("fast", "reference")
-
-
-def as_ground_truth(gt: GroundTruth | dict[str, Any] | str | os.PathLike[str]) -> GroundTruth:
-    if isinstance(gt, GroundTruth):
-        return gt
-    if isinstance(gt, dict):
-        with paused_gc():
-            return ground_truth_from_dict(gt)
-    return load_ground_truth(gt)
-
-
-def as_submission(sub: Submission | list[Any] | str | os.PathLike[str]) -> Submission:
-    if isinstance(sub, Submission):
-        return sub
-    if isinstance(sub, list):
-        return submission_from_parsed(sub)
-    return load_submission_fast(sub)
 
 
 def evaluate(
@@ -87,28 +62,18 @@ def evaluate(
     # restored at the end; at most one young-generation pass is left for later (a few ms).
     with paused_gc():
         result = _evaluate(gt, submission, engine, readme_rule, Control(progress, cancel),
-                           params or challenge_params(), workers, started)
+                           params or challenge_params(), workers)
     result.elapsed = time.perf_counter() - started
     return result
 
 
 def _evaluate(gt: GroundTruth | dict[str, Any] | str | os.PathLike[str],
               submission: Submission | list[Any] | str | os.PathLike[str], engine: str, readme_rule: bool,
-              control: Control, params: EvalParams, workers: int | None, started: float) -> EvaluationResult:
+              control: Control, params: EvalParams, workers: int | None) -> EvaluationResult:
     control.check()
     timings: dict[str, float] = {}
-    # A large submission file: a forked helper parses its tail while we load the ground truth.
-    split = start_split_load(submission, workers) if engine == "fast" else None
-    try:
-        gt = as_ground_truth(gt)
-    except BaseException:
-        if split is not None:
-            split.abandon()
-        raise
-    timings["load_ground_truth"] = time.perf_counter() - started
-    sub = finish_split_load(split) if split is not None else as_submission(submission)
-    timings["load_submission"] = time.perf_counter() - started - timings["load_ground_truth"]
-    img_idx = check_images(gt, sub)
+    # a large submission file: a forked helper parses its tail while we load the ground truth
+    gt, sub, img_idx = load_inputs(gt, submission, workers if engine == "fast" else 1, timings)
     over = images_over_limit(sub, README_LIMIT)
     broken = bool(over)
     everything = np.ones(len(sub), dtype=bool)
@@ -188,10 +153,10 @@ def _records(params: EvalParams, gt: GroundTruth, sub: Submission, run: RunOutpu
     else:
         outside_all = np.zeros(len(sub), dtype=bool)  # a mask area is never outside "all"
     gt_ignore_all = gt.ann_ignore | (gt.ann_areas < params.area_rngs[0][0]) | (gt.ann_areas > params.area_rngs[0][1])
-    status = np.full(len(sub), SCORED, dtype=np.uint8)
-    status[plan.rank >= plan.max_det] = BEYOND_MAX_DETS
-    status[~plan.known_category] = UNKNOWN_CATEGORY
-    status[~plan.selected] = REMOVED_BY_README_RULE
+    status = np.full(len(sub), PredStatus.SCORED, dtype=np.uint8)
+    status[plan.rank >= plan.max_det] = PredStatus.BEYOND_MAX_DETS
+    status[~plan.known_category] = PredStatus.UNKNOWN_CATEGORY
+    status[~plan.selected] = PredStatus.REMOVED_BY_README_RULE
     return MatchRecords(
         num_thresholds=params.num_thresholds, image_ids=sub.image_ids, category_ids=sub.category_ids,
         scores=sub.scores, status=status, rank=plan.rank, outside_all=outside_all,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..submission import Submission
+from ..processes import PARALLEL_MIN_PREDICTIONS, choose_workers, run_parts
+from ..submissions import Submission
 from .accumulate import Accumulated
 from .control import Control
 from .groundtruth import GroundTruth
@@ -36,7 +37,6 @@ from .parts import (
     split_categories,
 )
 from .prepare import Plan, group_ranks, make_plan
-from .processes import choose_workers, run_parts
 
 
 @dataclass
@@ -92,7 +92,7 @@ def run_fast(
     for a in range(len(params.area_rngs)):
         npig[:, a] = np.bincount(gt_cat[~gt_ignore[a]], minlength=K)[:K] if K else 0
 
-    n_workers = choose_workers(workers, len(union_order))
+    n_workers = choose_workers(workers, len(union_order) >= PARALLEL_MIN_PREDICTIONS)
     dt_cat = cat_idx[union_order]
     cat_parts = split_categories(
         category_costs(K, num_images, dt_cat, keys[union_order], gt_cat, gt_key), n_workers)

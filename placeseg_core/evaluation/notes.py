@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..categories import is_places_categories
-from ..submission import Submission
+from ..submissions import Submission
 from .groundtruth import GroundTruth
 from .results import (
     VARIANT_ALL_PREDICTIONS,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..submission import Submission
+from ..submissions import Submission
 from .accumulate import Accumulated, accumulate, lane_flags, ranked_order_in_group_order
 from .groundtruth import GroundTruth
 from .matching import MatchOutput

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..submission import Submission
+from ..submissions import Submission
 from .groundtruth import GroundTruth
 
 #: The challenge text's limit on predictions per image (across all categories).

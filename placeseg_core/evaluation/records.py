@@ -9,21 +9,46 @@ so the official score counts it as a false positive and the GT as missed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
-# Prediction status (why a prediction is or is not scored).
-SCORED = 0
-UNKNOWN_CATEGORY = 1  # category not in the GT's categories: pycocotools never loads it
-BEYOND_MAX_DETS = 2  # past maxDets[-1] in its (image, category): pycocotools drops it
-REMOVED_BY_README_RULE = 3  # past the 255 best of its image, with the README rule applied
-STATUS_NAMES = ("scored", "unknown_category", "beyond_max_dets", "removed_by_readme_rule")
 
-# Per-threshold outcome of a scored prediction.
-OUTCOME_TP, OUTCOME_FP, OUTCOME_IGNORED, OUTCOME_FP_ID0 = "tp", "fp", "ignored", "fp_gt_id_0"
-#: Outcome codes of :meth:`MatchRecords.threshold_columns` (index into this tuple; -1 = not scored).
-OUTCOME_CODES = (OUTCOME_TP, OUTCOME_FP, OUTCOME_IGNORED, OUTCOME_FP_ID0)
+class PredStatus(IntEnum):
+    """Why a prediction is or is not scored (the uint8 codes of ``MatchRecords.status``)."""
+
+    SCORED = 0
+    UNKNOWN_CATEGORY = 1  # category not in the GT's categories: pycocotools never loads it
+    BEYOND_MAX_DETS = 2  # past maxDets[-1] in its (image, category): pycocotools drops it
+    REMOVED_BY_README_RULE = 3  # past the 255 best of its image, with the README rule applied
+
+    @property
+    def json_name(self) -> str:
+        """The name written to JSON (``placeseg matches``, ``evaluate --json``)."""
+        return self.name.lower()
+
+
+class Outcome(IntEnum):
+    """Outcome of a prediction at one IoU threshold (area "all"): the int8 codes of
+    :meth:`MatchRecords.threshold_columns` and of the application's outcome table."""
+
+    NOT_SCORED = -1
+    TP = 0
+    FP = 1
+    IGNORED = 2  # crowd match, or area outside the range
+    FP_ID0 = 3  # geometric match with GT id 0: pycocotools counts a false positive
+
+    @property
+    def json_name(self) -> str | None:
+        """The name written to JSON; None when not scored."""
+        return None if self < 0 else OUTCOME_CODES[self]
+
+
+#: JSON name of each scored outcome (index by an :class:`Outcome` >= 0).
+OUTCOME_CODES = ("tp", "fp", "ignored", "fp_gt_id_0")
+#: JSON name of each status (index by a :class:`PredStatus` / ``MatchRecords.status``).
+STATUS_NAMES = tuple(s.json_name for s in PredStatus)
 
 
 @dataclass(frozen=True)
@@ -112,24 +137,24 @@ class MatchRecords:
     def threshold_columns(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every prediction at threshold index ``t``, as columns (what :meth:`prediction` gives
         one by one): matched GT row (-1 none), its IoU (NaN none) and the outcome code
-        (``OUTCOME_CODES`` index: tp 0, fp 1, ignored 2, fp_gt_id_0 3; -1 when not scored)."""
+        (an :class:`Outcome`: tp 0, fp 1, ignored 2, fp_gt_id_0 3; -1 when not scored)."""
         n = len(self.image_ids)
         rows = np.full(n, -1, dtype=np.int64)
         ious = np.full(n, np.nan)
         rows[self.cand_index] = self.cand_gt_row[:, t]
         ious[self.cand_index] = self.cand_iou[:, t]
-        code = np.full(n, -1, dtype=np.int8)
-        scored = self.status == SCORED
+        code = np.full(n, Outcome.NOT_SCORED, dtype=np.int8)
+        scored = self.status == PredStatus.SCORED
         matched = rows >= 0
         safe = np.maximum(rows, 0)
         id0 = matched & (self.gt_ids[safe] == 0) if len(self.gt_ids) else np.zeros(n, dtype=bool)
         gt_ig = matched & self.gt_ignored[safe] if len(self.gt_ids) else np.zeros(n, dtype=bool)
-        code[scored & ~matched] = 1
-        code[scored & ~matched & self.outside_all] = 2
-        code[scored & matched & ~id0] = 0
-        code[scored & matched & ~id0 & gt_ig] = 2
-        code[scored & id0] = 3
-        code[scored & id0 & (gt_ig | self.outside_all)] = 2
+        code[scored & ~matched] = Outcome.FP
+        code[scored & ~matched & self.outside_all] = Outcome.IGNORED
+        code[scored & matched & ~id0] = Outcome.TP
+        code[scored & matched & ~id0 & gt_ig] = Outcome.IGNORED
+        code[scored & id0] = Outcome.FP_ID0
+        code[scored & id0 & (gt_ig | self.outside_all)] = Outcome.IGNORED
         return rows, ious, code
 
     def image_prediction_indices(self, image_id: int) -> np.ndarray:
@@ -149,29 +174,29 @@ class MatchRecords:
         status = int(self.status[index])
         matched: list[int | None] = [None] * t_count
         ious: list[float | None] = [None] * t_count
-        outcome: list[str | None] = [None] * t_count
-        if status == SCORED:
+        outcome: list[Outcome] = [Outcome.NOT_SCORED] * t_count
+        if status == PredStatus.SCORED:
             c = int(np.searchsorted(self.cand_index, index))
             has = c < len(self.cand_index) and self.cand_index[c] == index
             for t in range(t_count):
                 row = int(self.cand_gt_row[c, t]) if has else -1
                 if row < 0:
-                    outcome[t] = OUTCOME_IGNORED if self.outside_all[index] else OUTCOME_FP
+                    outcome[t] = Outcome.IGNORED if self.outside_all[index] else Outcome.FP
                     continue
                 gid = int(self.gt_ids[row])
                 matched[t] = gid
                 ious[t] = float(self.cand_iou[c, t])
                 if gid != 0:
-                    outcome[t] = OUTCOME_IGNORED if self.gt_ignored[row] else OUTCOME_TP
+                    outcome[t] = Outcome.IGNORED if self.gt_ignored[row] else Outcome.TP
                 else:  # dtm == 0: officially unmatched, yet dtIgnore took the GT's flag
                     ig = self.gt_ignored[row] or self.outside_all[index]
-                    outcome[t] = OUTCOME_IGNORED if ig else OUTCOME_FP_ID0
+                    outcome[t] = Outcome.IGNORED if ig else Outcome.FP_ID0
         rank = int(self.rank[index])
         return PredictionRecord(
             index=int(index), image_id=int(self.image_ids[index]),
             category_id=int(self.category_ids[index]), score=float(self.scores[index]),
             status=STATUS_NAMES[status], rank=rank if rank >= 0 else None,
-            matched_gt=tuple(matched), iou=tuple(ious), outcome=tuple(outcome),
+            matched_gt=tuple(matched), iou=tuple(ious), outcome=tuple(o.json_name for o in outcome),
         )
 
     def ground_truth(self, row: int) -> GroundTruthRecord:

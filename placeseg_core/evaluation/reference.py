@@ -21,7 +21,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from .. import rle as rle_utils
-from ..submission import Submission
+from ..submissions import Submission
 from .accumulate import Accumulated
 from .control import Control
 from .fast import RunOutput

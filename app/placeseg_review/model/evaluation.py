@@ -15,40 +15,32 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from placeseg_core.evaluation import EvaluationResult, MatchRecords
-from placeseg_core.evaluation.records import (
-    OUTCOME_FP,
-    OUTCOME_FP_ID0,
-    OUTCOME_IGNORED,
-    OUTCOME_TP,
-    SCORED,
-)
+from placeseg_core.evaluation.records import Outcome, PredStatus
 
-# Codes of :func:`outcome_table` (uint8).
-NOT_SCORED, TP, FP, IGNORED, FP_ID0 = 0, 1, 2, 3, 4
-OUTCOME_NAMES = {NOT_SCORED: None, TP: OUTCOME_TP, FP: OUTCOME_FP, IGNORED: OUTCOME_IGNORED, FP_ID0: OUTCOME_FP_ID0}
-OUTCOME_LABELS = {
-    NOT_SCORED: "not scored",
-    TP: "true positive",
-    FP: "false positive",
-    IGNORED: "ignored",
-    FP_ID0: "false positive (matched GT id 0: pycocotools counts no match)",
+# What the window says of each outcome (the JSON names are ``Outcome.json_name``).
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.NOT_SCORED: "not scored",
+    Outcome.TP: "true positive",
+    Outcome.FP: "false positive",
+    Outcome.IGNORED: "ignored",
+    Outcome.FP_ID0: "false positive (matched GT id 0: pycocotools counts no match)",
 }
 # Colours of the canvas' "colour by match" mode: green / red / grey-blue; id-0 "FP" orange.
-OUTCOME_COLOURS: dict[int, tuple[int, int, int]] = {
-    NOT_SCORED: (120, 120, 120),
-    TP: (40, 210, 80),
-    FP: (235, 50, 50),
-    IGNORED: (120, 160, 230),
-    FP_ID0: (255, 150, 30),
+OUTCOME_COLOURS: dict[Outcome, tuple[int, int, int]] = {
+    Outcome.NOT_SCORED: (120, 120, 120),
+    Outcome.TP: (40, 210, 80),
+    Outcome.FP: (235, 50, 50),
+    Outcome.IGNORED: (120, 160, 230),
+    Outcome.FP_ID0: (255, 150, 30),
 }
 
 
 def outcome_table(records: MatchRecords) -> np.ndarray:
-    """(N, T) uint8: the outcome of every prediction at every IoU threshold (area "all")."""
+    """(N, T) int8: the :class:`Outcome` of every prediction at every IoU threshold (area "all")."""
     n, t_count = len(records.status), records.num_thresholds
-    out = np.zeros((n, t_count), dtype=np.uint8)
-    scored = records.status == SCORED
-    unmatched = np.where(records.outside_all, IGNORED, FP).astype(np.uint8)
+    out = np.full((n, t_count), Outcome.NOT_SCORED, dtype=np.int8)
+    scored = records.status == PredStatus.SCORED
+    unmatched = np.where(records.outside_all, Outcome.IGNORED, Outcome.FP).astype(np.int8)
     out[scored] = unmatched[scored, None]
     cand = records.cand_index
     if len(cand):
@@ -58,8 +50,8 @@ def outcome_table(records: MatchRecords) -> np.ndarray:
         gid = records.gt_ids[safe]
         ignored = records.gt_ignored[safe]
         outside = records.outside_all[cand][:, None]
-        matched = np.where(gid != 0, np.where(ignored, IGNORED, TP),
-                           np.where(ignored | outside, IGNORED, FP_ID0)).astype(np.uint8)
+        matched = np.where(gid != 0, np.where(ignored, Outcome.IGNORED, Outcome.TP),
+                           np.where(ignored | outside, Outcome.IGNORED, Outcome.FP_ID0)).astype(np.int8)
         block = np.where(has, matched, out[cand])
         keep = scored[cand]
         out[cand[keep]] = block[keep]
@@ -68,7 +60,7 @@ def outcome_table(records: MatchRecords) -> np.ndarray:
 
 def counted_fp(codes: np.ndarray) -> np.ndarray:
     """Outcomes the official score counts as false positives (plain, and matches with GT id 0)."""
-    return (codes == FP) | (codes == FP_ID0)
+    return (codes == Outcome.FP) | (codes == Outcome.FP_ID0)
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,7 @@ def image_counts(records: MatchRecords, outcomes: np.ndarray, threshold_index: i
     p_pos = np.searchsorted(ids, records.image_ids[pred_sel])
     g_pos = np.searchsorted(ids, records.gt_image_ids[gt_sel])
     sel_codes = codes[pred_sel]
-    tp = np.bincount(p_pos, weights=(sel_codes == TP), minlength=n).astype(np.int64)
+    tp = np.bincount(p_pos, weights=(sel_codes == Outcome.TP), minlength=n).astype(np.int64)
     fp = np.bincount(p_pos, weights=counted_fp(sel_codes), minlength=n).astype(np.int64)
     fn = np.bincount(g_pos, weights=gt_missed[gt_sel], minlength=n).astype(np.int64)
     return ImageCounts(ids, tp, fp, fn)

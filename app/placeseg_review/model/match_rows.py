@@ -17,16 +17,20 @@ import numpy as np
 
 from placeseg_core.analysis import ErrorAnalysis
 from placeseg_core.evaluation import MatchRecords
-from placeseg_core.evaluation.records import STATUS_NAMES
+from placeseg_core.evaluation.records import Outcome, PredStatus
 
 from .prepared import PreparedImage
 
 STATUS_TEXT = {
-    "unknown_category": "not scored (category unknown)",
-    "beyond_max_dets": "beyond maxDets",
-    "removed_by_readme_rule": "dropped (README rule)",
+    PredStatus.SCORED: "scored",
+    PredStatus.UNKNOWN_CATEGORY: "not scored (category unknown)",
+    PredStatus.BEYOND_MAX_DETS: "beyond maxDets",
+    PredStatus.REMOVED_BY_README_RULE: "dropped (README rule)",
 }
-OUTCOME_TEXT = ("true positive", "false positive", "ignored", "false positive (GT id 0)")
+OUTCOME_TEXT = {
+    Outcome.TP: "true positive", Outcome.FP: "false positive", Outcome.IGNORED: "ignored",
+    Outcome.FP_ID0: "false positive (GT id 0)",
+}
 KIND_TEXT = {
     "true_positive": "", "ignored": "", "classification": "classification", "localisation": "localisation",
     "both": "cls + loc", "duplicate": "duplicate", "background": "background", "id0_quirk": "id-0 quirk",
@@ -43,7 +47,7 @@ class PredRow:
     matched_gt: int | None  # GT id matched at the threshold (records)
     matched_row: int | None
     iou: float | None
-    outcome: int  # records' outcome code at the threshold (0 tp, 1 fp, 2 ignored, 3 id-0; -1 not scored)
+    outcome: Outcome  # records' outcome at the threshold (NOT_SCORED when not scored)
     status: str  # what the official score makes of it, in words
     kind: str | None  # the analysis' kind (an error type ...), None without an analysis
     why: str  # the analysis' explanation ("" without one)
@@ -95,7 +99,7 @@ def image_rows(columns: ThresholdColumns, t: int, image_id: int, analysis: Error
     r = columns.records
     rows, ious, code = columns.get(t)
     idx = r.image_prediction_indices(image_id)
-    scored = r.status[idx] == 0
+    scored = r.status[idx] == PredStatus.SCORED
     first = idx[scored][np.lexsort((idx[scored], -r.scores[idx[scored]]))]
     rest = idx[~scored][np.lexsort((idx[~scored], -r.scores[idx[~scored]]))]
     order = np.concatenate((first, rest)).astype(np.int64)
@@ -109,8 +113,7 @@ def image_rows(columns: ThresholdColumns, t: int, image_id: int, analysis: Error
         gwhy = {g.row: g for g in ex.ground_truth}
     preds: list[PredRow] = []
     for rank, i in enumerate(order.tolist(), start=1):
-        status = STATUS_NAMES[int(r.status[i])]
-        c = int(code[i])
+        c = Outcome(int(code[i]))
         mrow = int(rows[i])
         w = why.get(i)
         partner = mrow if mrow >= 0 else None
@@ -120,7 +123,7 @@ def image_rows(columns: ThresholdColumns, t: int, image_id: int, analysis: Error
             rank=rank, index=i, category_id=int(r.category_ids[i]), score=float(r.scores[i]),
             matched_gt=int(r.gt_ids[mrow]) if mrow >= 0 else None, matched_row=mrow if mrow >= 0 else None,
             iou=_opt_float(ious[i]) if mrow >= 0 else None, outcome=c,
-            status=OUTCOME_TEXT[c] if c >= 0 else STATUS_TEXT.get(status, status),
+            status=OUTCOME_TEXT.get(c) or STATUS_TEXT[PredStatus(int(r.status[i]))],
             kind=None if w is None else w.kind, why="" if w is None else w.text, partner_row=partner))
     gts: list[GtRow] = []
     for g in r.image_gt_rows(image_id).tolist():

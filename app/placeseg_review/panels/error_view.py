@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSizePolicy,
     QSplitter,
     QTableWidget,
@@ -36,8 +34,10 @@ from ..model.prepared import PreparedImage
 from ..model.render import Selection
 from ..services.controller import ReviewController
 from ..services.error_runner import ErrorAnalysisRunner
+from ..services.jobs import JobFeed
 from ..services.session import ReviewSession
 from ..widgets.confusion_view import ConfusionView
+from ..widgets.job_bar import JobBar
 from ..widgets.pr_plot import AXIS, BACKGROUND, _style
 
 TYPE_LABELS = {"classification": "Cls", "localisation": "Loc", "both": "Both", "duplicate": "Dupe",
@@ -64,19 +64,15 @@ class ErrorView(QWidget):
         super().__init__(parent)
         self.session, self.controller, self.runner = session, controller, runner
         self._pending_gt: tuple[int, int] | None = None  # (image id, GT row) to select once shown
-        self.analyse_button = QPushButton("Analyse")
-        self.analyse_button.clicked.connect(runner.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(runner.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setMaximumWidth(160)
+        self.feed = JobFeed.of_runner(runner)
+        self.job_bar = JobBar(self.feed, "Analyse", runner.run, lambda: session.evaluation is not None)
+        self.analyse_button, self.cancel_button, self.progress = (
+            self.job_bar.run_button, self.job_bar.cancel_button, self.job_bar.progress)
         self.headline = QLabel()
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.headline.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QHBoxLayout()
-        for w in (self.analyse_button, self.cancel_button, self.progress):
-            bar.addWidget(w)
+        bar.addWidget(self.job_bar)
         bar.addWidget(self.headline, 1)
 
         self.plot_widget = pg.PlotWidget(background=BACKGROUND)
@@ -115,18 +111,15 @@ class ErrorView(QWidget):
         session.errorAnalysisChanged.connect(self.show_analysis)
         session.evaluationChanged.connect(lambda _e: self._sync())
         session.imageChanged.connect(self._apply_pending)
-        runner.runningChanged.connect(lambda _on: self._sync())
+        self.feed.runningChanged.connect(lambda _on: self._sync())
         runner.cancelled.connect(self._sync)
-        runner.progressed.connect(lambda d, t: (self.progress.setRange(0, max(t, 1)), self.progress.setValue(d)))
         self.show_analysis(session.error_analysis)
 
     # ----------------------------------------------------------------- state
     def _sync(self) -> None:
-        running = self.runner.running()
-        self.analyse_button.setEnabled(self.session.evaluation is not None and not running)
+        running = self.feed.running()
+        self.job_bar.sync()
         self.analyse_button.setVisible(not self.runner.current() or running)
-        self.cancel_button.setVisible(running)
-        self.progress.setVisible(running)
         a = self.session.error_analysis
         if running:
             self.headline.setText("Analysing errors…")

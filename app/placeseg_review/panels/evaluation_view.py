@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -32,13 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from placeseg_core.errors import InputError
+from placeseg_core.evaluation.records import Outcome
 
 from ..model.evaluation import (
-    FP,
-    IGNORED,
     OUTCOME_COLOURS,
     OUTCOME_LABELS,
-    TP,
     Evaluation,
     images_with_categories,
 )
@@ -46,6 +43,7 @@ from ..model.render import PredStatus
 from ..services.checks import EVALUATE, AnalysisController
 from ..services.controller import ReviewController
 from ..services.exporters import write_category_csv, write_png, write_results_json
+from ..services.jobs import JobFeed
 from ..services.session import ImageFilter, ReviewSession
 from ..widgets.eval_tables import (
     CAT_ROLE,
@@ -54,10 +52,11 @@ from ..widgets.eval_tables import (
     MatchCountColumns,
     SummaryModel,
 )
+from ..widgets.job_bar import JobBar
 from ..widgets.pr_plot import PlotsPanel
 
 
-def _swatch(code: int, text: str) -> QLabel:
+def _swatch(code: Outcome, text: str) -> QLabel:
     r, g, b = OUTCOME_COLOURS[code]
     label = QLabel(f"<span style='color:rgb({r},{g},{b}); font-size:13pt'>■</span> {text}")
     label.setToolTip(OUTCOME_LABELS[code])
@@ -76,15 +75,12 @@ class EvaluationView(QWidget):
         self._was_cancelled = False
         self.columns = MatchCountColumns(session)
 
-        self.run_button = QPushButton("Evaluate")
+        self.feed = JobFeed.of_checks(analysis, EVALUATE)
+        self.job_bar = JobBar(self.feed, "Evaluate", analysis.evaluate, analysis.can_evaluate,
+                              progress_width=180, show_percent=True)
+        self.run_button, self.cancel_button, self.progress = (
+            self.job_bar.run_button, self.job_bar.cancel_button, self.job_bar.progress)
         self.run_button.setToolTip("Score the open predictions as the challenge does (fast engine)")
-        self.run_button.clicked.connect(analysis.evaluate)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(lambda: analysis.cancel(EVALUATE))
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setMaximumWidth(180)
-        self.progress.setFormat("%p%")
         self.headline = QLabel()
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.threshold = QComboBox()
@@ -102,7 +98,7 @@ class EvaluationView(QWidget):
         menu.addAction("AP against IoU PNG…", lambda: self._ask_export("iou"))
         self.export_button.setMenu(menu)
         bar = QHBoxLayout()
-        for w in (self.run_button, self.cancel_button, self.progress, self.headline):
+        for w in (self.job_bar, self.headline):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(QLabel("IoU"))
@@ -112,7 +108,7 @@ class EvaluationView(QWidget):
         self.legend = QWidget()
         legend = QHBoxLayout(self.legend)
         legend.setContentsMargins(0, 0, 0, 0)
-        for code, text in ((TP, "TP"), (FP, "FP"), (IGNORED, "ignored")):
+        for code, text in ((Outcome.TP, "TP"), (Outcome.FP, "FP"), (Outcome.IGNORED, "ignored")):
             legend.addWidget(_swatch(code, text))
         bar.addWidget(self.legend)
         bar.addSpacing(8)
@@ -181,8 +177,7 @@ class EvaluationView(QWidget):
         session.imageFilterChanged.connect(self._on_image_filter)
         session.predictionsChanged.connect(self._sync)
         session.datasetChanged.connect(self._sync)
-        analysis.runningChanged.connect(lambda kind, on: kind == EVALUATE and self._on_running(on))
-        analysis.progressed.connect(lambda kind, d, t: kind == EVALUATE and self._on_progress(d, t))
+        self.feed.runningChanged.connect(self._on_running)
         analysis.cancelled.connect(lambda kind: kind == EVALUATE and self._on_cancelled())
         self.show_evaluation(session.evaluation)
 
@@ -192,12 +187,10 @@ class EvaluationView(QWidget):
         return self.session.evaluation
 
     def _sync(self) -> None:
-        running = self.analysis.running(EVALUATE)
+        running = self.feed.running()
         has = self.evaluation is not None
-        self.run_button.setEnabled(self.analysis.can_evaluate() and not running)
+        self.job_bar.sync()
         self.run_button.setText("Evaluate again" if has else "Evaluate")
-        self.cancel_button.setVisible(running)
-        self.progress.setVisible(running)
         for w in (self.export_button, self.colour_by_match, self.threshold, self.legend, self.clear_choice):
             w.setEnabled(has)
         if running:
@@ -212,10 +205,6 @@ class EvaluationView(QWidget):
         if running:
             self._was_cancelled = False
         self._sync()
-
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
 
     def _on_cancelled(self) -> None:
         self._was_cancelled = True
@@ -269,7 +258,9 @@ class EvaluationView(QWidget):
         if ev is None:
             return None
         t = self.session.threshold_index
-        return PredStatus(ev.outcomes[:, t], OUTCOME_COLOURS, OUTCOME_LABELS, f"IoU {ev.thresholds[t]:.2f}")
+        colours: dict[int | None, tuple[int, int, int]] = {int(k): v for k, v in OUTCOME_COLOURS.items()}
+        names = {int(k): v for k, v in OUTCOME_LABELS.items()}  # plain int keys: looked up per prediction
+        return PredStatus(ev.outcomes[:, t], colours, names, f"IoU {ev.thresholds[t]:.2f}")
 
     def _apply_match_colours(self) -> None:
         on = self.colour_by_match.isChecked() and self.evaluation is not None

@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSizePolicy,
     QSplitter,
     QTableView,
@@ -30,6 +28,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from placeseg_core.evaluation.records import Outcome
 
 from ..model.match_rows import (
     GtRow,
@@ -43,7 +43,9 @@ from ..model.match_rows import (
 from ..model.render import Selection
 from ..services.controller import ReviewController
 from ..services.error_runner import ErrorAnalysisRunner
+from ..services.jobs import JobFeed
 from ..services.session import Pair, ReviewSession
+from ..widgets.job_bar import JobBar
 from ..widgets.match_tables import ROW_ROLE, GroundTruthTable, PredictionTable, make_table
 from .worst_images import WORST_KEYS, ErrorCountColumns, WorstImages
 
@@ -66,14 +68,12 @@ class MatchesView(QWidget):
         self.last_refresh_ms = 0.0
         self.pairs_visible: Callable[[], bool] = self.isVisible  # the window adds the error view
 
-        self.analyse_button = QPushButton("Analyse")
+        self.feed = JobFeed.of_runner(runner)
+        self.job_bar = JobBar(self.feed, "Analyse", runner.run, lambda: session.evaluation is not None,
+                              progress_width=140)
+        self.analyse_button, self.cancel_button, self.progress = (
+            self.job_bar.run_button, self.job_bar.cancel_button, self.job_bar.progress)
         self.analyse_button.setToolTip("Run the error analysis of the evaluation at the chosen IoU")
-        self.analyse_button.clicked.connect(runner.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(runner.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setMaximumWidth(140)
         self.headline = QLabel()
         self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.headline.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -97,8 +97,7 @@ class MatchesView(QWidget):
         self.only_these.toggled.connect(self.worst.set_only_these)
         self.worst.keyChanged.connect(lambda _k: self._sync_worst())
         bar = QHBoxLayout()
-        for w in (self.analyse_button, self.cancel_button, self.progress):
-            bar.addWidget(w)
+        bar.addWidget(self.job_bar)
         bar.addWidget(self.headline, 1)
         for w in (QLabel("IoU"), self.threshold, QLabel("  Worst first by"), self.worst_key, self.prev_worst,
                   self.next_worst, self.only_these):
@@ -137,8 +136,7 @@ class MatchesView(QWidget):
         session.thresholdChanged.connect(self._on_threshold)
         session.selectionChanged.connect(self._on_session_selection)
         session.datasetChanged.connect(self.refresh)
-        runner.runningChanged.connect(lambda _on: self._sync_bar())
-        runner.progressed.connect(lambda d, t: (self.progress.setRange(0, max(t, 1)), self.progress.setValue(d)))
+        self.feed.runningChanged.connect(lambda _on: self._sync_bar())
         runner.cancelled.connect(self._sync_bar)
         self._on_evaluation(session.evaluation)
 
@@ -161,12 +159,9 @@ class MatchesView(QWidget):
         self.refresh()
 
     def _sync_bar(self) -> None:
-        running = self.runner.running()
-        has_ev = self.session.evaluation is not None
-        self.analyse_button.setEnabled(has_ev and not running)
+        running = self.feed.running()
+        self.job_bar.sync()
         self.analyse_button.setVisible(not self.runner.current() or running)
-        self.cancel_button.setVisible(running)
-        self.progress.setVisible(running)
         for w in (self.worst_key, self.prev_worst, self.next_worst, self.only_these):
             w.setEnabled(self.session.error_analysis is not None)
         self.headline.setText(self._headline(running))
@@ -186,8 +181,8 @@ class MatchesView(QWidget):
         rows = self.rows
         if rows is None:
             return "This image was not evaluated" if s.current_id is not None else ""
-        tp = sum(r.outcome == 0 for r in rows.predictions)
-        fp = sum(r.outcome in (1, 3) for r in rows.predictions)
+        tp = sum(r.outcome == Outcome.TP for r in rows.predictions)
+        fp = sum(r.outcome in (Outcome.FP, Outcome.FP_ID0) for r in rows.predictions)
         missed = sum(r.status.startswith("missed") for r in rows.ground_truth)
         text = (f"<b>Image {rows.image_id}</b> at IoU {self.threshold.currentText()}: "
                 f"<span style='color:#28d250'>{tp} TP</span> · <span style='color:#eb3232'>{fp} FP</span> · "

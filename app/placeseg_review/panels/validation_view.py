@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -35,7 +34,9 @@ from ..model.render import Selection
 from ..services.checks import VALIDATE, AnalysisController
 from ..services.controller import ReviewController
 from ..services.exporters import write_validation_json, write_validation_text
+from ..services.jobs import JobFeed
 from ..services.session import ReviewSession
+from ..widgets.job_bar import JobBar
 
 PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1  # Problem of a located row
 CODE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -98,22 +99,17 @@ class ValidationView(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.banner.setFont(font)
         self.banner.setWordWrap(True)
-        self.run_button = QPushButton("Validate")
+        self.feed = JobFeed.of_checks(analysis, VALIDATE)
+        self.job_bar = JobBar(self.feed, "Validate", analysis.validate, analysis.can_validate)
+        self.run_button, self.cancel_button, self.progress = (
+            self.job_bar.run_button, self.job_bar.cancel_button, self.job_bar.progress)
         self.run_button.setToolTip("Check the open predictions file again (placeseg validate)")
-        self.run_button.clicked.connect(analysis.validate)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(lambda: analysis.cancel(VALIDATE))
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumWidth(160)
         self.export_json_button = QPushButton("Export JSON…")
         self.export_json_button.clicked.connect(lambda: self._ask_export("json"))
         self.export_text_button = QPushButton("Export text…")
         self.export_text_button.clicked.connect(lambda: self._ask_export("txt"))
         bar = QHBoxLayout()
-        for w in (self.run_button, self.cancel_button, self.progress):
-            bar.addWidget(w)
+        bar.addWidget(self.job_bar)
         bar.addStretch(1)
         bar.addWidget(self.export_json_button)
         bar.addWidget(self.export_text_button)
@@ -151,8 +147,7 @@ class ValidationView(QWidget):
 
         session.validationChanged.connect(self.show_report)
         session.predictionsChanged.connect(self._sync_buttons)
-        analysis.runningChanged.connect(lambda kind, on: kind == VALIDATE and self._on_running(on))
-        analysis.progressed.connect(lambda kind, d, t: kind == VALIDATE and self._on_progress(d, t))
+        self.feed.runningChanged.connect(self._on_running)
         analysis.cancelled.connect(lambda kind: kind == VALIDATE and self._on_cancelled())
         self.show_report(session.validation)
 
@@ -167,10 +162,8 @@ class ValidationView(QWidget):
         self.banner.setProperty("verdict", style)
 
     def _sync_buttons(self) -> None:
-        running = self.analysis.running(VALIDATE)
-        self.run_button.setEnabled(self.analysis.can_validate() and not running)
-        self.cancel_button.setVisible(running)
-        self.progress.setVisible(running)
+        running = self.feed.running()
+        self.job_bar.sync()
         has = self.report is not None
         self.export_json_button.setEnabled(has)
         self.export_text_button.setEnabled(has)
@@ -194,9 +187,6 @@ class ValidationView(QWidget):
             self._was_cancelled = False
         self._sync_buttons()
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
 
     def _on_cancelled(self) -> None:
         self._was_cancelled = True

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from placeseg_core.analysis import ErrorAnalysis, Overlaps, analyze
 from placeseg_core.evaluation import EvaluationCancelled, EvaluationResult, GroundTruth
-from placeseg_core.submission import Submission
+from placeseg_core.submissions import Submission
 
 from ..model.evaluation import Evaluation
 from .checks import AnalysisController

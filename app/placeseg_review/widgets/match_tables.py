@@ -12,17 +12,17 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from ..model.evaluation import FP as FP_CODE
-from ..model.evaluation import IGNORED as IGNORED_CODE
-from ..model.evaluation import OUTCOME_COLOURS, TP
+from placeseg_core.evaluation.records import Outcome
+
+from ..model.evaluation import OUTCOME_COLOURS
 from ..model.match_rows import KIND_TEXT, GtRow, PredRow
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object (PredRow / GtRow)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _DIM = QColor(128, 132, 138)
-GREEN, RED, BLUE = (QColor(*OUTCOME_COLOURS[c]) for c in (TP, FP_CODE, IGNORED_CODE))
-ORANGE = QColor(255, 150, 30)
+_OUTCOME_QCOLOURS = {o: QColor(*OUTCOME_COLOURS[o]) for o in (Outcome.TP, Outcome.FP, Outcome.IGNORED, Outcome.FP_ID0)}
+GREEN, RED, BLUE = (_OUTCOME_QCOLOURS[o] for o in (Outcome.TP, Outcome.FP, Outcome.IGNORED))
 
 
 def _iou(v: float | None) -> str:
@@ -30,7 +30,7 @@ def _iou(v: float | None) -> str:
 
 
 def _pred_status_colour(row: PredRow) -> QColor | None:
-    return {0: GREEN, 1: RED, 2: BLUE, 3: ORANGE}.get(row.outcome, _DIM)
+    return _OUTCOME_QCOLOURS.get(row.outcome, _DIM)
 
 
 def _gt_status_colour(row: GtRow) -> QColor:
@@ -144,7 +144,7 @@ class PredictionTable(_RowsModel):
         if column == 5:
             return row.status
         if column == 6:
-            return "…" if row.kind is None and row.outcome in (1, 3) else KIND_TEXT.get(row.kind or "", row.kind or "")
+            return "…" if row.kind is None and row.outcome in (Outcome.FP, Outcome.FP_ID0) else KIND_TEXT.get(row.kind or "", row.kind or "")
         return row.index
 
     def colour(self, row: PredRow) -> QColor | None:

@@ -1,5 +1,10 @@
-"""Parts of the fast engine's work in forked helper processes (see :func:`run_parts`), and when
-forking is safe at all."""
+"""Forked helper processes: one way to start them (:func:`start_helper`: fork, daemon, dies
+with its parent, None when the system refuses) and one policy for when (:func:`choose_workers`),
+shared by the split submission loader and the fast engine's parts (:func:`run_parts`).
+
+Core-level, not under ``evaluation``: :mod:`placeseg_core.submissions` needs it, and the
+evaluation package is built on the submissions package.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,15 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from .control import Control
+
+class Control(Protocol):
+    """What :func:`run_parts` needs of ``evaluation.control.Control``: progress and cancel."""
+
+    def advance(self, steps: int = 1) -> None: ...
+
+    def check(self) -> None: ...
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -49,14 +60,46 @@ def fork_is_safe() -> bool:
     return threading.current_thread() is threading.main_thread() and threading.active_count() == 1
 
 
-def choose_workers(requested: int | None, num_scored: int) -> int:
-    """How many processes: automatically 2 when it pays and :func:`fork_is_safe`. An explicit
-    number is the caller's word that forking is safe; without ``fork`` it is 1."""
+def choose_workers(requested: int | None, worth_it: bool) -> int:
+    """How many processes: automatically 2 when it pays (``worth_it``) and :func:`fork_is_safe`.
+    An explicit number is the caller's word that forking is safe; without ``fork`` it is 1."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if requested is not None:
         return max(1, int(requested))
-    return 2 if num_scored >= PARALLEL_MIN_PREDICTIONS and fork_is_safe() else 1
+    return 2 if worth_it and fork_is_safe() else 1
+
+
+def start_helper(target: Callable[..., None], *args: Any) -> tuple[BaseProcess, Connection] | None:
+    """Fork a daemon helper that runs ``target(conn, *args)``, ``conn`` being the sending end of
+    a one-way pipe; returns the process and the receiving end. The helper first arranges to die
+    with this process (:func:`die_with_parent`). None when the system refuses (no memory,
+    processes or file descriptors left): the caller then does the work itself."""
+    ctx = multiprocessing.get_context("fork")
+    try:
+        receiver, sender = ctx.Pipe(duplex=False)
+    except OSError:
+        return None
+    try:
+        process = ctx.Process(target=_helper_entry, args=(target, sender, os.getpid(), args), daemon=True)
+        process.start()
+    except OSError:
+        receiver.close()
+        return None
+    finally:
+        sender.close()
+    return process, receiver
+
+
+def _helper_entry(target: Callable[..., None], conn: Connection, parent_pid: int, args: tuple[Any, ...]) -> None:
+    die_with_parent(parent_pid)
+    target(conn, *args)
+
+
+def stop_helper(process: BaseProcess) -> None:
+    """Kill a helper whose work is no longer wanted, and reap it."""
+    process.kill()
+    process.join()
 
 
 #: A helper still silent this long after this process finished its own part (and at least
@@ -79,7 +122,6 @@ def run_parts(task: Callable[[int, Callable[[], None]], T], parts: int, control:
     """
     if parts <= 1:
         return [task(0, control.advance)]
-    ctx = multiprocessing.get_context("fork")
     helpers: list[_Helper] = []
     results: list[T | None] = [None] * parts
 
@@ -89,7 +131,10 @@ def run_parts(task: Callable[[int, Callable[[], None]], T], parts: int, control:
 
     try:
         for p in range(1, parts):
-            helpers.append(_start_helper(ctx, task, p, control))
+            # not forked (no memory, processes or descriptors left): a helper that has already
+            # failed, so that its part runs here
+            process, conn = start_helper(_helper_main, task, p) or (None, None)
+            helpers.append(_Helper(process, conn, control))
 
         def tick() -> None:
             drain_all()
@@ -135,29 +180,8 @@ def _skip_first(n: int, advance: Callable[[], None]) -> Callable[[], None]:
     return tick
 
 
-def _start_helper(ctx: Any, task: Callable[[int, Callable[[], None]], Any], part: int,
-                  control: Control) -> _Helper:
-    """Fork a helper for ``part``; on failure (no memory, processes or file descriptors left)
-    a helper that has already failed, so that the part runs in this process."""
-    try:
-        receiver, sender = ctx.Pipe(duplex=False)
-    except OSError:
-        return _Helper(None, None, control)
-    try:
-        process = ctx.Process(target=_helper_main, args=(task, part, sender, os.getpid()), daemon=True)
-        process.start()
-    except OSError:
-        receiver.close()
-        return _Helper(None, None, control)
-    finally:
-        sender.close()
-    return _Helper(process, receiver, control)
-
-
-def _helper_main(task: Callable[[int, Callable[[], None]], Any], part: int, conn: Connection,
-                 parent_pid: int) -> None:
+def _helper_main(conn: Connection, task: Callable[[int, Callable[[], None]], Any], part: int) -> None:
     """In a forked helper: run the part, sending a tick per step, then the result."""
-    die_with_parent(parent_pid)
     try:
         result = task(part, lambda: conn.send(_TICK))
         conn.send((_DONE, result))
@@ -207,8 +231,7 @@ class _Helper:
 
     def stop(self) -> None:
         if self.process is not None and not self.result[0]:
-            self.process.kill()
-            self.process.join()
+            stop_helper(self.process)
         # a helper that delivered exits by itself and is reaped by active_children() (joining
         # here would wait for the kernel to free its memory)
         if self.conn is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import mmap
-import multiprocessing
 import os
 import pickle
 import re
@@ -29,10 +28,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..jsonio import paused_gc
+from ..processes import choose_workers, start_helper, stop_helper
 from ..safety.files import open_input
-from ..submission import Submission, first_item_uses_bbox
-from .loading import Columns, extract_columns, load_submission_fast
-from .processes import die_with_parent, fork_is_safe
+from .columns import Columns, extract_columns, load_in_one_process
+from .model import Submission, first_item_uses_bbox
 
 #: Smaller files parse in well under 0.1 s: a helper would cost more than it saves.
 MIN_BYTES = 4 << 20
@@ -58,8 +57,7 @@ class SplitLoad:
 
     def abandon(self) -> None:
         """Stop the helper (the caller failed before it needed the submission)."""
-        self.process.kill()
-        self.process.join()
+        stop_helper(self.process)
         self.conn.close()
         self.shared.close()
 
@@ -81,14 +79,20 @@ def _find_cuts(path: Path, size: int) -> list[tuple[int, int]] | None:
     return cuts or None
 
 
+def load_submission(path: str | os.PathLike[str], workers: int | None = None) -> Submission:
+    """Read a submission file into columns: with a forked helper parsing its tail when that pays
+    and forking is safe (``workers``: None decides, 1 never forks, 2+ is the caller's word that
+    forking is safe), else in this process. Same columns and messages either way; raises
+    :class:`~placeseg_core.submissions.SubmissionError` (or another InputError) when unusable."""
+    split = start_split_load(path, workers)
+    return load_in_one_process(path) if split is None else finish_split_load(split)
+
+
 def start_split_load(path: Any, workers: int | None) -> SplitLoad | None:
     """Find the cuts and fork the helper; None when not worth it, unsafe or unusual (then the
     caller loads the file as before, with the same messages)."""
-    if workers is not None and workers < 2:
-        return None
-    if workers is None and not fork_is_safe():
-        return None
-    if not isinstance(path, (str, os.PathLike)):
+    # the policy of every helper (the fast engine's parts too): fork when it pays and is safe
+    if not isinstance(path, (str, os.PathLike)) or choose_workers(workers, worth_it=True) < 2:
         return None
     try:
         p = Path(path)
@@ -99,8 +103,6 @@ def start_split_load(path: Any, workers: int | None) -> SplitLoad | None:
         return None
     if cuts is None:
         return None
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
     starts = [nxt for _, nxt in cuts]
     ends = [close + 1 for close, _ in cuts[1:]] + [-1]  # -1: to the end of the file
     # Trick: the pieces travel through a shared anonymous mapping, the pipe carries only their
@@ -110,20 +112,17 @@ def start_split_load(path: Any, workers: int | None) -> SplitLoad | None:
     # pages are only committed where written.
     try:
         shared = mmap.mmap(-1, 2 * (p.stat().st_size - starts[0]) + (1 << 20))
-        process = ctx.Process(target=_parse_tail, args=(p, starts, ends, sender, shared, os.getpid()), daemon=True)
-        process.start()
-    except OSError:  # no memory or processes left: load in this process, as before
-        receiver.close()
+    except OSError:  # no memory left: load in this process, as before
         return None
-    finally:
-        sender.close()
-    return SplitLoad(path, cuts[0][0], len(starts), process, receiver, shared)
+    helper = start_helper(_parse_tail, p, starts, ends, shared)
+    if helper is None:  # no memory or processes left: load in this process, as before
+        shared.close()
+        return None
+    return SplitLoad(path, cuts[0][0], len(starts), helper[0], helper[1], shared)
 
 
-def _parse_tail(path: Path, starts: list[int], ends: list[int], conn: Connection, shared: mmap.mmap,
-                parent_pid: int) -> None:
+def _parse_tail(conn: Connection, path: Path, starts: list[int], ends: list[int], shared: mmap.mmap) -> None:
     """In the helper: read the file from the first cut and send each piece's packed columns."""
-    die_with_parent(parent_pid)
     pos = 0
     try:
         with open(path, "rb") as handle:
@@ -191,7 +190,7 @@ def finish_split_load(split: SplitLoad) -> Submission:
     loader's result (and messages) when anything is unusual."""
     parts = _collect(split)
     if parts is None:
-        return load_submission_fast(split.path)
+        return load_in_one_process(split.path)
     head, payloads = parts
     segs = head.segs
     with paused_gc():
@@ -239,8 +238,7 @@ def _collect(split: SplitLoad) -> tuple[Columns, list[dict[str, Any]]] | None:
         return None
     finally:
         if len(payloads) < split.pieces:  # gave up early: stop the helper now
-            split.process.kill()
-            split.process.join()
+            stop_helper(split.process)
         # else it exits by itself; multiprocessing reaps it later (at the next process start or
         # at exit). Joining here would wait ~60 ms for the kernel to free its memory.
         split.conn.close()

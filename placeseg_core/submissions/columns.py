@@ -1,5 +1,6 @@
-"""Fast, exact loading of the two inputs: JSON parsed with the garbage collector paused, and
-submission columns built in bulk (falling back to the shared loader for its precise messages).
+"""The bulk loader: submission columns built without a per-item loop, JSON parsed with the
+garbage collector paused (falling back to the per-item loader, :mod:`.items`, for its precise
+messages).
 
 Parsing 200k predictions creates millions of containers; CPython's cyclic collector then runs
 hundreds of useless passes over them. Pausing it halves ``json.loads`` time and changes nothing
@@ -18,7 +19,8 @@ import numpy as np
 
 from ..jsonio import in_worker_thread, paused_gc, read_json_file, release_in_pieces
 from ..safety.masks import rle_statuses
-from ..submission import Submission, first_item_uses_bbox, submission_from_items
+from .items import submission_from_items
+from .model import Submission, first_item_uses_bbox
 
 _FIELDS = ("image_id", "category_id", "segmentation", "score")
 
@@ -97,7 +99,7 @@ def extract_columns(items: list[Any], bbox: str) -> Columns | None:
     except (OverflowError, TypeError, ValueError):
         return None
     if set(map(type, chain.from_iterable(sizes))) != {int} or min(chain.from_iterable(sizes)) < 0:
-        return None  # bools, floats or negative sizes: let the shared loader say which
+        return None  # bools, floats or negative sizes: let the per-item loader say which
     if not np.isfinite(sc).all():
         return None
     try:  # fromiter: half the time of np.array on a list of lists
@@ -105,10 +107,10 @@ def extract_columns(items: list[Any], bbox: str) -> Columns | None:
     except OverflowError:
         return None
     # Every mask checked before pycocotools sees it (its decoder hangs or reads past the end of
-    # a bad string): any fault and the shared loader names the item.
+    # a bad string): any fault and the per-item loader names the item.
     if rle_statuses(counts, hw[:, 0], hw[:, 1]).any():
         return None
-    # Same rule as the shared loader (and pycocotools' loadRes): the first item decides.
+    # Same rule as the per-item loader (and pycocotools' loadRes): the first item decides.
     bboxes = None
     if bbox != "no":
         bboxes = _bbox_column(items)
@@ -157,11 +159,11 @@ def _bbox_column(items: list[Any]) -> np.ndarray | None:
         column = np.array(boxes, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
         return None
-    return column if np.isfinite(column).all() else None  # the shared loader names a NaN box
+    return column if np.isfinite(column).all() else None  # the per-item loader names a NaN box
 
 
 def submission_from_parsed(items: Any, source: str = "<memory>") -> Submission:
-    """Columns from parsed JSON: the bulk path, or the shared loader (which names the fault)."""
+    """Columns from parsed JSON: the bulk path, or the per-item loader (which names the fault)."""
     if isinstance(items, list):
         fast = bulk_columns(items, source)
         if fast is not None:
@@ -170,8 +172,9 @@ def submission_from_parsed(items: Any, source: str = "<memory>") -> Submission:
         return submission_from_items(items, source=source)
 
 
-def load_submission_fast(path: str | os.PathLike[str]) -> Submission:
-    """Read a submission file into columns (see :func:`submission_from_parsed`)."""
+def load_in_one_process(path: str | os.PathLike[str]) -> Submission:
+    """Read a submission file into columns in this process (see :func:`submission_from_parsed`);
+    :func:`placeseg_core.submissions.load_submission` is the public entry."""
     items = read_json_file(path)
     sub = submission_from_parsed(items, source=str(path))
     # the item dicts (not their segmentations, which the columns keep) go now; in a worker

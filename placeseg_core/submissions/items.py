@@ -1,79 +1,22 @@
-"""The submission loader shared by the validator, the evaluation engine and the GUI.
+"""The per-item loader: columns from parsed JSON, checked item by item, raising at the first
+unusable item with a message that names it and the field. The bulk path
+(:mod:`.columns`) falls back to it for those messages.
 
-A submission is a JSON list of ``{"image_id", "category_id", "segmentation", "score"}``
-(docs/scoring.md, section 3). :func:`load_submission` parses it into columns (numpy arrays plus the list of RLEs)
-that the evaluator ranks and groups without touching Python dicts again. It does not judge the
-file: :mod:`placeseg_core.validate` does that, with every problem located.
+It checks only what scoring needs; it does not judge the file: :mod:`placeseg_core.validate`
+does that, with every problem located.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .errors import InputError
-from .jsonio import read_json_file
-from .rle import RLE
-from .safety.masks import rle_fault, rle_statuses
-from .safety.numbers import MAX_IMAGE_PIXELS, as_float, is_finite_number, is_int, is_int64, short
-
-
-class SubmissionError(InputError):
-    """The submission cannot be scored; the message names the item and the field."""
-
-
-@dataclass
-class Submission:
-    """Predictions as columns, in file order (index ``i`` = the ``i``-th item of the file)."""
-
-    image_ids: np.ndarray  # int64 (N,)
-    category_ids: np.ndarray  # int64 (N,)
-    scores: np.ndarray  # float64 (N,)
-    rles: list[RLE]
-    bboxes: np.ndarray | None = None  # float64 (N, 4) when the first item has a bbox, else None
-    source: str = "<memory>"
-    extra_fields: set[str] = field(default_factory=set)
-    mask_sizes: np.ndarray | None = None  # int64 (N, 2): each mask's [height, width]
-
-    def __post_init__(self) -> None:
-        if self.mask_sizes is None:
-            self.mask_sizes = np.array([r["size"] for r in self.rles], dtype=np.int64).reshape(-1, 2)
-
-    def __len__(self) -> int:
-        return len(self.rles)
-
-    @property
-    def uses_bbox_areas(self) -> bool:
-        """True when pycocotools' loadRes takes areas from boxes (first item has a bbox)."""
-        return self.bboxes is not None
-
-    def to_items(self) -> list[dict[str, Any]]:
-        """The predictions as the JSON objects pycocotools' ``loadRes`` takes."""
-        items: list[dict[str, Any]] = []
-        for i in range(len(self.rles)):
-            item: dict[str, Any] = {
-                "image_id": int(self.image_ids[i]),
-                "category_id": int(self.category_ids[i]),
-                "segmentation": self.rles[i],
-                "score": float(self.scores[i]),
-            }
-            if self.bboxes is not None:
-                item["bbox"] = [float(x) for x in self.bboxes[i]]
-            items.append(item)
-        return items
-
-
-def first_item_uses_bbox(first: Any) -> bool:
-    """pycocotools' ``loadRes`` rule: boxes decide every area when item 0 has a ``bbox`` key
-    whose value is not exactly ``[]`` (``'bbox' in anns[0] and not anns[0]['bbox'] == []``).
-
-    So ``"bbox": null`` or ``"bbox": 0`` also switch it to boxes (and then it fails on them).
-    """
-    return isinstance(first, dict) and "bbox" in first and first["bbox"] != []
+from ..rle import RLE
+from ..safety.masks import rle_fault, rle_statuses
+from ..safety.numbers import MAX_IMAGE_PIXELS, as_float, is_finite_number, is_int, is_int64, short
+from .model import Submission, SubmissionError, first_item_uses_bbox
 
 
 def submission_from_items(items: Any, source: str = "<memory>") -> Submission:
@@ -156,9 +99,3 @@ def raise_on_unusable_masks(sub: Submission) -> None:
         more = f" ({bad.size} predictions have an unusable mask)" if bad.size > 1 else ""
         field_name, reason = rle_fault(sub.rles[i]["counts"], sub.rles[i]["size"])
         raise SubmissionError(f"{sub.source}: item {i}, field segmentation.{field_name}: {reason}{more}")
-
-
-def load_submission(path: str | os.PathLike[str]) -> Submission:
-    """Read a submission file into columns (see :func:`submission_from_items`)."""
-    data = read_json_file(path)
-    return submission_from_items(data, source=str(path))
