@@ -83,6 +83,16 @@ def test_the_status_bar_counts_the_position_in_the_list_as_shown(qtbot, window):
     qtbot.waitUntil(lambda: window.session.image.entry.id in ids[1:4], timeout=WAIT_MS)  # the shown one was filtered out
     row = lst.visible_ids().index(window.session.image.entry.id)
     assert window.status.image_label.text().startswith(f"{row + 1} of 3 · ")
+    # the count follows the list when the filter is cleared or a search narrows it, with no
+    # image change (it went stale after "Clear choice" and after clearing the search)
+    shown = window.session.image.entry.id
+    window.session.set_image_filter(None)
+    assert lst.visible_ids().index(shown) >= 0
+    assert window.status.image_label.text().startswith(f"{lst.visible_ids().index(shown) + 1} of 5 · ")
+    lst.search.setText(window.session.image.entry.file_name)
+    assert window.status.image_label.text().startswith("1 of 1 · ")
+    lst.search.setText("")
+    assert window.status.image_label.text().startswith(f"{lst.visible_ids().index(shown) + 1} of 5 · ")
 
 
 def test_evaluations_coming_and_going_rebuild_the_tables_without_crashing(qtbot, window):

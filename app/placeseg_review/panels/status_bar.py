@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from ..model.prepared import PreparedImage
@@ -13,7 +14,7 @@ from ..services.controller import ReviewController
 class ReviewStatusBar(QStatusBar):
     def __init__(self, controller: ReviewController,
                  list_position: Callable[[int], tuple[int, int] | None] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 order_changed: SignalInstance | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.image_label = QLabel("No data set open — File ▸ Open, drop a folder here, or Help ▸ Demo")
@@ -35,6 +36,10 @@ class ReviewStatusBar(QStatusBar):
         # (row, rows) of an image in the list as the user sees it (sorted, filtered). Without
         # it, or for an image filtered out, the data set's order counts.
         self.list_position = list_position
+        # "k of N" follows every change of the list as shown (search, image filter, sort)
+        self._shown: PreparedImage | None = None
+        if order_changed is not None:
+            order_changed.connect(lambda *_args: self._on_image(self._shown))
         self._on_jobs()
 
     def _current_job(self) -> object:
@@ -70,6 +75,7 @@ class ReviewStatusBar(QStatusBar):
             self.controller.cancel_job(job.key)
 
     def _on_image(self, prep: PreparedImage | None) -> None:
+        self._shown = prep
         if prep is None:
             return
         e = prep.entry

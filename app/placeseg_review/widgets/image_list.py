@@ -48,6 +48,7 @@ class ImageListPanel(QWidget):
 
     imageActivated = Signal(int)
     widthWanted = Signal(int)  # columns were added: the width that shows them all (preferred_width)
+    orderChanged = Signal()  # the rows shown or their order changed (search, filter, sort, reset)
 
     def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +56,9 @@ class ImageListPanel(QWidget):
         self.model = ImageTableModel(session)
         self.proxy = ImageFilterProxy()
         self.proxy.setSourceModel(self.model)
+        for changed in (self.proxy.layoutChanged, self.proxy.modelReset, self.proxy.rowsInserted,
+                        self.proxy.rowsRemoved):
+            changed.connect(lambda *_args: self.orderChanged.emit())
         self.search = QLineEdit(placeholderText="Search file name or id…")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.set_search)

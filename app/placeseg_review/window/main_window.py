@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["images"], self.docks["inspector"]], [370, 440], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["images"], self.docks["layers"]], [480, 330], Qt.Orientation.Vertical)
 
-        self.status = ReviewStatusBar(self.controller, self.image_list.position)
+        self.status = ReviewStatusBar(self.controller, self.image_list.position, self.image_list.orderChanged)
         self.setStatusBar(self.status)
         self.controller.navigator = self.image_list.neighbour
         self.controller.errorRaised.connect(self.show_error)
