@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..jsonio import json_reason, loads
-from ..safety.files import DEFAULT_MAX_BYTES, open_input
+from ..safety.files import DEFAULT_MAX_BYTES, human_size, open_input
 from .report import ProblemCollector
 
 _BOM = b"\xef\xbb\xbf"
@@ -28,14 +28,6 @@ class _Failed:
 FAILED = _Failed()
 
 
-
-def file_size(num_bytes: int) -> str:
-    """A size for messages: whole MB for big files, but never "0 MB" for a small limit."""
-    if num_bytes >= 10e6:
-        return f"{num_bytes / 1e6:,.0f} MB"
-    if num_bytes >= 1e5:
-        return f"{num_bytes / 1e6:,.1f} MB"
-    return f"{num_bytes / 1e3:,.1f} KB"
 
 def _line_column(raw: bytes | mmap.mmap, pos: int) -> tuple[int, int]:
     before = bytes(raw[:pos])
@@ -59,7 +51,7 @@ def read_bytes(path: str | os.PathLike[str], out: ProblemCollector, max_bytes: i
             why = ("(even a full test submission, 255 masks for each of 3,352 images, is smaller); "
                    "reading it would need about five times its size in memory"
                    if max_bytes >= DEFAULT_MAX_BYTES else "")
-            out.add("file-too-large", f"{p}: {file_size(size)} is above the limit of {file_size(max_bytes)} {why}".rstrip())
+            out.add("file-too-large", f"{p}: {human_size(size)} is above the limit of {human_size(max_bytes)} {why}".rstrip())
             return FAILED
         try:
             if size > 0:
@@ -76,7 +68,7 @@ def read_bytes(path: str | os.PathLike[str], out: ProblemCollector, max_bytes: i
             out.add("unreadable-file", f"{p}: cannot read ({exc.strerror or exc})")
             return FAILED
     if len(raw) > max_bytes:  # grew while we looked
-        out.add("file-too-large", f"{p}: more than {file_size(max_bytes)}")
+        out.add("file-too-large", f"{p}: more than {human_size(max_bytes)}")
         return FAILED
     return raw
 
