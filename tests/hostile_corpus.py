@@ -670,7 +670,9 @@ class Outcome:
 
     @property
     def first_err(self) -> str:
-        lines = self.stderr.splitlines()
+        """stderr's first line that is not a progress report (``convert: 2/3 (67%)``): a slow
+        run (a loaded machine) prints progress before the error, a fast one does not."""
+        lines = [ln for ln in self.stderr.splitlines() if not PROGRESS_LINE.match(ln)]
         return lines[0] if lines else ""
 
     def describe(self) -> str:
@@ -682,6 +684,10 @@ class Outcome:
             return f"killed by signal {-self.returncode} ({signal.Signals(-self.returncode).name})"
         first = self.first_err or ("(stdout) " + (self.stdout.strip().splitlines() or [""])[0])
         return f"exit {self.returncode}: {first[:300]}"
+
+
+#: What placeseg_core.cli.progress.StderrProgress prints (after a carriage return on a terminal).
+PROGRESS_LINE = re.compile(r"^\r?[a-z ]+: \d+/\d+ \(\d+%\)$")
 
 
 def run_main_inprocess(argv: list[str], capsys: Any, inputs: Iterable[Path] = ()) -> Outcome:
