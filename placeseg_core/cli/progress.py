@@ -6,17 +6,25 @@ import sys
 import time
 from typing import TextIO
 
+#: Seconds between reports: a terminal's line updates twice a second; a log (a file, a pipe, a
+#: CI job) gets a line every few seconds, and a run shorter than that prints nothing there, so
+#: that a script reading stderr sees the error line first.
+TERMINAL_INTERVAL = 0.5
+LOG_INTERVAL = 5.0
+
 
 class StderrProgress:
     """Callable ``(done, total)`` that reports at most a few times a second."""
 
-    def __init__(self, label: str, stream: TextIO | None = None, min_interval: float = 0.5) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None, min_interval: float | None = None) -> None:
         self.label = label
         self.stream = stream or sys.stderr
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        if min_interval is None:
+            min_interval = TERMINAL_INTERVAL if self._tty else LOG_INTERVAL
         self.min_interval = min_interval
         self._last = time.monotonic()
         self._started = time.monotonic()
-        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._shown = False
 
     def __call__(self, done: int, total: int) -> None:
