@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from .masks import polygon_problem, rle_fault, rle_statuses, uncompressed_rle_problem
+from .masks import (
+    compressed_rle_columns,
+    polygon_problem,
+    rle_fault,
+    rle_statuses,
+    uncompressed_rle_problem,
+)
 from .numbers import MAX_IMAGE_PIXELS, is_finite_number, is_int, is_int64, short
 
 
@@ -39,33 +43,12 @@ def annotation_problem(ann: dict[str, Any], image_size: tuple[int, int] | None) 
     return None
 
 
-def _all_compressed(segs: list[Any]) -> tuple[list[str], np.ndarray] | None:
-    """Counts and sizes when every entry is ``{"size": [int, int], "counts": str}``, else None."""
-    if not segs or set(map(type, segs)) != {dict}:
-        return None
-    try:
-        counts = list(map(itemgetter("counts"), segs))
-        sizes = list(map(itemgetter("size"), segs))
-    except KeyError:
-        return None
-    if set(map(type, counts)) != {str} or set(map(type, sizes)) != {list} or set(map(len, sizes)) != {2}:
-        return None
-    flat = list(chain.from_iterable(sizes))
-    if set(map(type, flat)) != {int}:
-        return None
-    try:
-        hw = np.fromiter(flat, dtype=np.int64, count=len(flat)).reshape(-1, 2)
-    except OverflowError:
-        return None
-    return counts, hw
-
-
 def first_unusable_rle(segs: list[Any]) -> tuple[int, str, str] | None:
     """``(index, field, reason)`` of the first compressed RLE in ``segs`` that pycocotools could
     not use safely, or None. Entries that are not compressed RLE dicts are skipped."""
-    fast = _all_compressed(segs)
+    fast = compressed_rle_columns(segs)
     if fast is not None:  # the common case, a converted ground truth: no loop per mask
-        counts, hw = fast
+        counts, _sizes, hw = fast
         bad = np.flatnonzero(rle_statuses(counts, hw[:, 0], hw[:, 1]))
         if not bad.size:
             return None
