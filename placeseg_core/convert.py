@@ -11,7 +11,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +24,10 @@ from .errors import InputError
 ProgressCallback = Callable[[int, int], None]
 
 # Per-file payload crossing the process boundary: (category_id, rle, area) per instance.
-_FileResult = tuple[list[tuple[int, dict[str, Any], int]], list[Finding]]
+# One PNG's conversion: (category id, RLE, area, instance id = green value) per instance, and
+# its findings. Public so that a caller that decodes the PNGs anyway (the review window's
+# background scan) can hand its results to ``convert_annotations`` instead of decoding twice.
+FileResult = tuple[list[tuple[int, dict[str, Any], int, int]], list[Finding]]
 
 
 @dataclass
@@ -34,6 +37,9 @@ class ConversionResult:
     dataset: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
+    # the instance id (green value) of each annotation, in the annotations' order: the PNG's
+    # own identity of the object, which the viewer uses (the dataset dict has no room for it)
+    instance_ids: list[int] = field(default_factory=list)
 
     @property
     def num_annotations(self) -> int:
@@ -56,14 +62,18 @@ def list_annotation_files(ann_dir: str | os.PathLike[str]) -> list[str]:
     return files
 
 
-def _decode_for_conversion(args: tuple[str, int, int]) -> _FileResult:
-    path, height, width = args
+def decode_for_conversion(path: str, height: int, width: int) -> FileResult:
+    """What the conversion keeps of one PNG (the catalogue gives its expected size)."""
     from .catalog import ImageRecord  # noqa: PLC0415 (kept local: runs in worker processes)
 
     record = ImageRecord(id=-1, file_name=os.path.basename(path), width=width, height=height, split=None)
     decoded = decode_annotation(path, record)
-    instances = [(inst.category_id, dict(inst.rle), inst.area) for inst in decoded.instances]
+    instances = [(inst.category_id, dict(inst.rle), inst.area, inst.instance_id) for inst in decoded.instances]
     return instances, decoded.findings
+
+
+def _decode_for_conversion(args: tuple[str, int, int]) -> FileResult:
+    return decode_for_conversion(*args)
 
 
 def convert_annotations(
@@ -73,8 +83,12 @@ def convert_annotations(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cancelled: Callable[[], bool] | None = None,
+    decoded: Mapping[str, FileResult] | None = None,
 ) -> ConversionResult:
     """Build the ground truth of every PNG in ``ann_dir``.
+
+    ``decoded``: PNGs already decoded by ``decode_for_conversion`` (by path as
+    ``list_annotation_files`` gives it); only the others are decoded here.
 
     ``first_id`` 0 reproduces the official numbering, whose annotation id 0 pycocotools can
     never count as matched (docs/scoring.md, section 2); 1 avoids that quirk.
@@ -97,25 +111,29 @@ def convert_annotations(
         records.append(record)
         jobs.append((path, record.height, record.width))
 
-    results: list[_FileResult] = []
-    total = len(jobs)
+    known = decoded or {}
+    todo = [job for job in jobs if job[0] not in known]
+    fresh: dict[str, FileResult] = {}
+    total = len(todo)
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     if n_workers > 1 and total >= 8:
         with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            for done, res in enumerate(pool.map(_decode_for_conversion, jobs, chunksize=8), 1):
-                results.append(res)
+            for done, (job, res) in enumerate(zip(todo, pool.map(_decode_for_conversion, todo, chunksize=8),
+                                                  strict=True), 1):
+                fresh[job[0]] = res
                 if progress:
                     progress(done, total)
                 if cancelled and cancelled():
                     pool.shutdown(cancel_futures=True)
                     raise InterruptedError("conversion cancelled")
     else:
-        for done, job in enumerate(jobs, 1):
-            results.append(_decode_for_conversion(job))
+        for done, job in enumerate(todo, 1):
+            fresh[job[0]] = _decode_for_conversion(job)
             if progress:
                 progress(done, total)
             if cancelled and cancelled():
                 raise InterruptedError("conversion cancelled")
+    results = [known[path] if path in known else fresh[path] for path, _h, _w in jobs]
 
     unreadable = [f for _, fs in results for f in fs if f.code in (UNREADABLE,)]
     if unreadable:
@@ -126,13 +144,15 @@ def convert_annotations(
     seen: set[str] = set()
     annotations: list[dict[str, Any]] = []
     findings: list[Finding] = []
+    instance_ids: list[int] = []
     ann_id = first_id
     for record, (instances, file_findings) in zip(records, results, strict=True):
         findings.extend(file_findings)
         if record.file_name not in seen:
             seen.add(record.file_name)
             images.append(catalog.image_dict(record))
-        for category_id, rle, area in instances:
+        for category_id, rle, area, instance_id in instances:
+            instance_ids.append(instance_id)
             # Key order as the official script builds each dict.
             annotations.append(
                 {
@@ -146,7 +166,7 @@ def convert_annotations(
             )
             ann_id += 1
     dataset = {"categories": catalog.categories_json(), "images": images, "annotations": annotations}
-    return ConversionResult(dataset=dataset, findings=findings, files=total)
+    return ConversionResult(dataset=dataset, findings=findings, files=len(jobs), instance_ids=instance_ids)
 
 
 def dump_ground_truth(dataset: dict[str, Any]) -> str:

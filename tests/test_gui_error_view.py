@@ -152,12 +152,12 @@ def test_next_worst_image_follows_the_chosen_count(qtbot, window, demo):
         assert s.current_id == worst
     # choosing "share of lost AP" sorted the image list by the ΔAP column, worst first
     qtbot.waitUntil(lambda: s.image is not None and not window.controller.busy, timeout=WAIT_MS)
-    listed = window.image_list.visible_ids()
+    listed = window.controller.navigation.visible_ids()
     assert listed[: len(order)] == [int(i) for i in order]
     # "only these": the list holds just the images with duplicates
     view.worst_key.setCurrentIndex(view.worst_key.findData("duplicate"))
     view.only_these.setChecked(True)
     with_dups = {int(i) for i, n in zip(a.images.image_ids, cols["duplicate"], strict=True) if n > 0}
-    assert set(window.image_list.visible_ids()) == with_dups
+    assert set(window.controller.navigation.visible_ids()) == with_dups
     window.image_list.filter_clear.click()  # "Show all" clears it, and the box follows
-    assert not view.only_these.isChecked() and len(window.image_list.visible_ids()) == demo.n_images
+    assert not view.only_these.isChecked() and len(window.controller.navigation.visible_ids()) == demo.n_images

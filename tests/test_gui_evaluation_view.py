@@ -143,7 +143,7 @@ def test_choosing_a_category_filters_list_and_canvas(qtbot, window, demo):
     before_hidden = window.session.options.hidden_categories
     view, lst = window.evaluation_view, window.image_list
     view.choose_categories([cid])
-    assert set(lst.visible_ids()) == holding
+    assert set(lst.order.visible_ids()) == holding
     assert lst.filter_bar.isVisible() and core.category_names[cid] in lst.filter_label.text()
     assert cid not in window.session.options.hidden_categories
     assert set(range(1, 101)) - {cid} <= window.session.options.hidden_categories
@@ -152,7 +152,7 @@ def test_choosing_a_category_filters_list_and_canvas(qtbot, window, demo):
     assert set(view.plots.curves["iou"]) == {"mean AP", core.category_names[cid]}
     # "Show all" in the image list clears the choice everywhere
     lst.filter_clear.click()
-    assert len(lst.visible_ids()) == len(window.session.dataset.entries)
+    assert len(lst.order.visible_ids()) == len(window.session.dataset.entries)
     assert window.session.options.hidden_categories == before_hidden
     assert view.chosen_categories() == [] and window.session.focus_categories == frozenset()
 
@@ -172,7 +172,7 @@ def test_match_colours_on_canvas_and_tp_fp_fn_columns(qtbot, window, tiny_set: T
     assert [lst.model.headerData(first + k, Qt.Orientation.Horizontal) for k in range(3)] == ["TP", "FP", "FN"]
 
     def row_counts(image_id):
-        r = lst.row_of(image_id)
+        r = lst.order.row_of(image_id)
         return [lst.proxy.index(r, first + k).data() for k in range(3)]
 
     assert row_counts(20210) == [0, 2, 3] and row_counts(20211) == [1, 0, 0]

@@ -46,16 +46,16 @@ def test_sorting_follows_an_extra_column_as_columns_come_and_go(qtbot, window):
     lst.add_columns(b)
     header = lst.table.horizontalHeader()
     header.setSortIndicator(lst.model.first_column_of(b), Qt.SortOrder.DescendingOrder)
-    assert lst.visible_ids() == sorted(ids, key=lambda i: -b.by_id[i])
+    assert lst.order.visible_ids() == sorted(ids, key=lambda i: -b.by_id[i])
     lst.remove_columns(a)  # B moves one column to the left, its sort goes with it
     assert header.sortIndicatorSection() == lst.model.first_column_of(b)
     b.set({i: k for k, i in enumerate(ids)})
-    assert lst.visible_ids() == ids[::-1]  # re-sorted by B's new values
+    assert lst.order.visible_ids() == ids[::-1]  # re-sorted by B's new values
     lst.remove_columns(b)  # the sorted column is gone: no sort any more
-    order = lst.visible_ids()
+    order = lst.order.visible_ids()
     lst.add_columns(b)
     b.set({i: -k for k, i in enumerate(ids)})
-    assert lst.visible_ids() == order  # nothing re-sorts by a column no arrow marks
+    assert lst.order.visible_ids() == order  # nothing re-sorts by a column no arrow marks
 
 
 def test_a_new_data_set_arriving_while_sorted_and_filtered(qtbot, window, tiny_set):
@@ -65,11 +65,11 @@ def test_a_new_data_set_arriving_while_sorted_and_filtered(qtbot, window, tiny_s
     lst.add_columns(extra)
     lst.table.horizontalHeader().setSortIndicator(lst.model.first_column_of(extra), Qt.SortOrder.DescendingOrder)
     window.session.set_image_filter(ImageFilter(frozenset(ids[:3]), "three images"))
-    assert lst.visible_ids() == ids[:3][::-1]
+    assert lst.order.visible_ids() == ids[:3][::-1]
     open_tiny(qtbot, window, tiny_set)  # exceptions in Qt's calls into the model fail the test
-    assert sorted(lst.visible_ids()) == list(tiny_set.ids)
+    assert sorted(lst.order.visible_ids()) == list(tiny_set.ids)
     assert [lst.model.index(r, 0).data() for r in range(lst.model.rowCount())] != []
-    assert lst.row_of(tiny_set.ids[1]) >= 0
+    assert lst.order.row_of(tiny_set.ids[1]) >= 0
 
 
 def test_the_status_bar_counts_the_position_in_the_list_as_shown(qtbot, window):
@@ -81,18 +81,18 @@ def test_the_status_bar_counts_the_position_in_the_list_as_shown(qtbot, window):
     assert window.status.image_label.text().startswith("1 of 5 · ")
     window.session.set_image_filter(ImageFilter(frozenset(ids[1:4]), "three images"))
     qtbot.waitUntil(lambda: window.session.image.entry.id in ids[1:4], timeout=WAIT_MS)  # the shown one was filtered out
-    row = lst.visible_ids().index(window.session.image.entry.id)
+    row = lst.order.visible_ids().index(window.session.image.entry.id)
     assert window.status.image_label.text().startswith(f"{row + 1} of 3 · ")
     # the count follows the list when the filter is cleared or a search narrows it, with no
     # image change (it went stale after "Clear choice" and after clearing the search)
     shown = window.session.image.entry.id
     window.session.set_image_filter(None)
-    assert lst.visible_ids().index(shown) >= 0
-    assert window.status.image_label.text().startswith(f"{lst.visible_ids().index(shown) + 1} of 5 · ")
+    assert lst.order.visible_ids().index(shown) >= 0
+    assert window.status.image_label.text().startswith(f"{lst.order.visible_ids().index(shown) + 1} of 5 · ")
     lst.search.setText(window.session.image.entry.file_name)
     assert window.status.image_label.text().startswith("1 of 1 · ")
     lst.search.setText("")
-    assert window.status.image_label.text().startswith(f"{lst.visible_ids().index(shown) + 1} of 5 · ")
+    assert window.status.image_label.text().startswith(f"{lst.order.visible_ids().index(shown) + 1} of 5 · ")
 
 
 def test_evaluations_coming_and_going_rebuild_the_tables_without_crashing(qtbot, window):
@@ -120,4 +120,4 @@ def test_evaluations_coming_and_going_rebuild_the_tables_without_crashing(qtbot,
     again = [window.inspector.pred_model.index(r, 1).data() for r in range(window.inspector.pred_model.rowCount())]
     assert again == first and first
     headers = [window.image_list.model.headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
-    assert headers[5:8] == ["TP", "FP", "FN"] and sorted(window.image_list.visible_ids()) == ids
+    assert headers[5:8] == ["TP", "FP", "FN"] and sorted(window.controller.navigation.visible_ids()) == ids

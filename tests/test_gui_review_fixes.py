@@ -194,10 +194,11 @@ def test_file_level_problems_show_details_and_missing_images_jump(qtbot, window,
     broken.write_text('[{"image_id": 20210,')
     messages: list[str] = []
     window.controller.message.connect(messages.append)
-    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda r: r is not None and r.source == str(broken)):
+    with qtbot.waitSignal(window.session.rejectedChanged, timeout=WAIT_MS,
+                          check_params_cb=lambda r: r is not None and r.report is not None):
         window.controller.open_predictions(broken)
-    report = window.session.validation
+    report = window.session.rejected.report  # the rejected file's; only-a.json stays open
+    assert report.source == str(broken) and window.session.predictions.path == only_a
     file_level = [p for c in report.counts for p in report.problems_for(c) if p.index is None and p.image_id is None]
     assert file_level, report.counts
     problem = file_level[0]

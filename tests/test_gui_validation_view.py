@@ -116,7 +116,7 @@ def test_problems_grouped_by_code_with_counts_fix_and_jump(qtbot, window, tiny_s
     qtbot.waitUntil(lambda: window.session.image.entry.id == 20211 and window.session.selection is not None,
                     timeout=WAIT_MS)
     assert window.session.selection == Selection("pred", 4)
-    assert window.image_list.table.currentIndex().row() == window.image_list.row_of(20211)
+    assert window.image_list.table.currentIndex().row() == window.controller.navigation.row_of(20211)
     assert view.fix_label.text().endswith(fix_for("unknown-category"))
 
     # a problem on the image that is shown: selection without an image switch
@@ -176,16 +176,30 @@ def test_a_file_that_cannot_be_opened_is_validated_and_explained(qtbot, window, 
     items = _items(tiny_set)
     items[1]["score"] = "high"
     path = _write(tiny_set.root / "bad-score.json", items)
-    with qtbot.waitSignal(window.session.validationChanged, timeout=WAIT_MS, check_params_cb=lambda r: r is not None):
+    before = window.session.validation
+    with qtbot.waitSignal(window.session.rejectedChanged, timeout=WAIT_MS,
+                          check_params_cb=lambda r: r is not None and r.report is not None):
         window.controller.open_predictions(path)
     assert window.last_error and "score" in window.last_error
-    report = window.session.validation
+    # one true state: the old predictions stay open, their report stays theirs, and every part
+    # of the window says that the new file was not opened
+    assert Path(window.session.predictions.path) == tiny_set.predictions
+    assert window.session.validation is before
+    report = window.session.rejected.report
     assert "bad-score" in report.counts and report.source == str(path)
     assert window.docks["validation"].isVisible()
     view = window.validation_view
-    assert view.code_item("bad-score") is not None
-    assert Path(window.session.predictions.path) == tiny_set.predictions  # the old predictions stay open
+    assert view.report is report and view.code_item("bad-score") is not None
+    assert view.banner.text().startswith(f"bad-score.json could not be opened — still showing {tiny_set.predictions.name}")
+    assert "bad-score.json could not be opened" in window.windowTitle()
+    assert tiny_set.predictions.name in window.windowTitle()
+    assert window.status.currentMessage().startswith(f"Could not open bad-score.json; still showing {tiny_set.predictions.name}")
     # its problems name items of the rejected file: a jump shows the image, selects nothing
     view.jump_to(view.problem_items("bad-score")[0].data(0, PROBLEM_ROLE))
     qtbot.waitUntil(lambda: window.session.image.entry.id == 20210, timeout=WAIT_MS)
     assert window.session.selection is None
+    # dismissed: the view is back on the open file's report, the title forgets the failure
+    assert view.dismiss_button.isVisible()
+    view.dismiss_button.click()
+    assert window.session.rejected is None and view.report is before
+    assert "could not be opened" not in window.windowTitle() and not view.dismiss_button.isVisible()

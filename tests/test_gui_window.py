@@ -62,13 +62,13 @@ def test_search_and_sort_the_image_list(qtbot, window, tiny_set):
     open_tiny(qtbot, window, tiny_set)
     lst = window.image_list
     lst.search.setText("00000002")
-    assert lst.visible_ids() == [20211]
+    assert lst.order.visible_ids() == [20211]
     lst.search.setText("20210")
-    assert lst.visible_ids() == [20210]
+    assert lst.order.visible_ids() == [20210]
     lst.search.clear()
     qtbot.waitUntil(lambda: window.session.dataset.scanned, timeout=WAIT_MS)
     lst.table.sortByColumn(COL_GT, Qt.SortOrder.AscendingOrder)
-    assert lst.visible_ids() == [20211, 20210]  # 1 instance, then 3
+    assert lst.order.visible_ids() == [20211, 20210]  # 1 instance, then 3
 
 
 def test_header_sort_orders_rows_keeps_the_current_image_and_navigation_follows(qtbot, window):
@@ -78,18 +78,18 @@ def test_header_sort_orders_rows_keeps_the_current_image_and_navigation_follows(
     lst = window.image_list
     window.controller.go_to(20213)
     qtbot.waitUntil(lambda: window.session.image.entry.id == 20213, timeout=WAIT_MS)
-    preds = {i: window.session.predictions.count(i) for i in lst.visible_ids()}
+    preds = {i: window.session.predictions.count(i) for i in lst.order.visible_ids()}
     lst.table.horizontalHeader().setSortIndicator(COL_PREDS, Qt.SortOrder.DescendingOrder)  # a header click
     shown = [lst.proxy.index(r, COL_PREDS).data() for r in range(lst.proxy.rowCount())]
     assert shown == sorted(preds.values(), reverse=True)
-    ids = lst.visible_ids()
+    ids = lst.order.visible_ids()
     # equal counts keep the data set's order (a stable sort, as Qt's own)
     assert ids == sorted(preds, key=lambda i: (-preds[i], i))
     row = ids.index(20213)
     assert lst.table.currentIndex().row() == row  # the selection moved with its image
-    assert lst.neighbour(20213, 1) == (ids[row + 1] if row + 1 < len(ids) else 20213)
+    assert lst.order.neighbour(20213, 1) == (ids[row + 1] if row + 1 < len(ids) else 20213)
     lst.table.horizontalHeader().setSortIndicator(COL_ID, Qt.SortOrder.AscendingOrder)
-    assert lst.visible_ids() == sorted(preds)
+    assert lst.order.visible_ids() == sorted(preds)
 
 
 def test_list_highlight_moves_with_the_image_in_the_painted_rows(qtbot, window):
@@ -112,8 +112,8 @@ def test_list_highlight_moves_with_the_image_in_the_painted_rows(qtbot, window):
         return not differs(row_colour(row), (highlight.red(), highlight.green(), highlight.blue()), by=40)
 
     for previous, target in ((0, 1), (1, 2)):
-        window.controller.go_to(lst.id_at(target))
-        qtbot.waitUntil(lambda t=target: window.session.image.entry.id == lst.id_at(t), timeout=WAIT_MS)
+        window.controller.go_to(lst.order.id_at(target))
+        qtbot.waitUntil(lambda t=target: window.session.image.entry.id == lst.order.id_at(t), timeout=WAIT_MS)
         qtbot.waitUntil(lambda t=target, p=previous: selected(t) and not selected(p), timeout=WAIT_MS)
 
 

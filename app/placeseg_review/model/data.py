@@ -27,6 +27,7 @@ from placeseg_core.catalog import (
     split_of_file_name,
 )
 from placeseg_core.categories import CATEGORY_NAMES
+from placeseg_core.convert import FileResult
 from placeseg_core.errors import InputError
 from placeseg_core.jsonio import read_json_file
 from placeseg_core.layout import DatasetLayout, discover
@@ -68,6 +69,9 @@ class ReviewDataset:
     findings_counts: np.ndarray | None = None  # integrity findings per entry (-1 = not scanned)
     category_counts: np.ndarray = field(default_factory=lambda: np.zeros(256, dtype=np.int64))
     notes: list[str] = field(default_factory=list)  # things the user should know (not errors)
+    # each annotation PNG's conversion, by absolute path, as the background scan decoded it:
+    # the evaluation's ground truth reuses it instead of decoding every PNG again
+    decoded: dict[str, FileResult] = field(default_factory=dict, repr=False)
     index_of: dict[int, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -120,17 +120,23 @@ class Evaluation:
     preds_per_category: dict[int, int]  # predictions per category id (whole file)
     source: str = ""  # what was evaluated ("predictions.json against gt.json")
     image_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # evaluated images
+    # per GT row of the records: the viewer's id of that object (a PNG's instance id, the green
+    # value; a COCO file's annotation id), by which rows and drawn objects are matched
+    gt_instance_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def from_result(cls, result: EvaluationResult, notes: list[str], source: str = "",
-                    image_ids: np.ndarray | None = None) -> Evaluation:
+                    image_ids: np.ndarray | None = None, gt_instance_ids: np.ndarray | None = None) -> Evaluation:
+        """``gt_instance_ids``: see the field; None when they are the annotation ids (COCO)."""
         rec = result.records
         gt_ids, gt_n = np.unique(rec.gt_category_ids, return_counts=True)
         p_ids, p_n = np.unique(rec.category_ids, return_counts=True)
         ids = rec.image_ids_with_records() if image_ids is None else np.asarray(image_ids, dtype=np.int64)
+        instances = rec.gt_ids if gt_instance_ids is None else gt_instance_ids
         return cls(result, outcome_table(rec), notes,
                    dict(zip(gt_ids.tolist(), gt_n.tolist(), strict=True)),
-                   dict(zip(p_ids.tolist(), p_n.tolist(), strict=True)), source, np.sort(ids))
+                   dict(zip(p_ids.tolist(), p_n.tolist(), strict=True)), source, np.sort(ids),
+                   np.asarray(instances, dtype=np.int64).copy())
 
     def evaluated(self, image_id: int) -> bool:
         k = int(np.searchsorted(self.image_ids, image_id))

@@ -19,6 +19,7 @@ from placeseg_core.analysis import ErrorAnalysis
 from placeseg_core.evaluation import MatchRecords
 from placeseg_core.evaluation.records import Outcome, PredStatus
 
+from .evaluation import Evaluation
 from .prepared import PreparedImage
 
 STATUS_TEXT = {
@@ -170,36 +171,31 @@ def _gt_partner(a: ErrorAnalysis, g: int) -> int | None:
     return best if best >= 0 else None
 
 
-def gt_row_labels(prep: PreparedImage, records: MatchRecords, kind: str) -> dict[int, int]:
-    """GT row of the records -> label of the prepared image's ground truth.
+def gt_row_labels(prep: PreparedImage, evaluation: Evaluation) -> dict[int, int]:
+    """GT row of the evaluation's records -> label of the prepared image's ground truth.
 
-    A COCO ground truth keeps its annotation ids in both, so they are matched by id. A
-    challenge layout is converted instance by instance in ascending instance id, exactly as
-    the prepared image lists them, so the k-th row of the image is its k-th instance (checked
-    by category; a row whose category differs gets no label).
+    Matched by the object's own id (``Evaluation.gt_instance_ids``: a PNG's instance id, a COCO
+    file's annotation id) and checked by category; a row without exactly one such object in
+    the image gets no label.
     """
     if prep.gt is None:
         return {}
-    rows = records.image_gt_rows(prep.entry.id).tolist()
+    records = evaluation.result.records
+    by_id: dict[int, list] = {}
+    for inst in prep.gt.instances:
+        by_id.setdefault(inst.instance_id, []).append(inst)
     out: dict[int, int] = {}
-    if kind == "coco":
-        by_id: dict[int, list] = {}
-        for inst in prep.gt.instances:
-            by_id.setdefault(inst.instance_id, []).append(inst)
-        for g in rows:
-            found = by_id.get(int(records.gt_ids[g]), [])
-            if len(found) == 1 and found[0].category_id == int(records.gt_category_ids[g]):
-                out[g] = found[0].label
-        return out
-    for g, inst in zip(rows, prep.gt.instances, strict=False):
-        if inst.category_id == int(records.gt_category_ids[g]):
-            out[g] = inst.label
+    for g in records.image_gt_rows(prep.entry.id).tolist():
+        found = by_id.get(int(evaluation.gt_instance_ids[g]), [])
+        if len(found) == 1 and found[0].category_id == int(records.gt_category_ids[g]):
+            out[g] = found[0].label
     return out
 
 
-def label_gt_ids(prep: PreparedImage, records: MatchRecords, kind: str) -> dict[int, int]:
+def label_gt_ids(prep: PreparedImage, evaluation: Evaluation) -> dict[int, int]:
     """Label of the prepared image's ground truth -> its annotation id in the evaluation ("GT id")."""
-    return {label: int(records.gt_ids[g]) for g, label in gt_row_labels(prep, records, kind).items()}
+    records = evaluation.result.records
+    return {label: int(records.gt_ids[g]) for g, label in gt_row_labels(prep, evaluation).items()}
 
 
 def gt_row_instances(prep: PreparedImage | None, labels: dict[int, int]) -> dict[int, int]:

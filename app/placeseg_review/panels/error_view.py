@@ -57,13 +57,11 @@ def shown_types(a: ErrorAnalysis) -> list[str]:
 
 class ErrorView(QWidget):
     errorRaised = Signal(str, str)
-    visibilityChanged = Signal(bool)
 
     def __init__(self, session: ReviewSession, controller: ReviewController, runner: ErrorAnalysisRunner,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.controller, self.runner = session, controller, runner
-        self._pending_gt: tuple[int, int] | None = None  # (image id, GT row) to select once shown
         self.feed = JobFeed.of_runner(runner)
         self.job_bar = JobBar(self.feed, "Analyse", runner.run, lambda: session.evaluation is not None)
         self.analyse_button, self.cancel_button, self.progress = (
@@ -110,7 +108,6 @@ class ErrorView(QWidget):
 
         session.errorAnalysisChanged.connect(self.show_analysis)
         session.evaluationChanged.connect(lambda _e: self._sync())
-        session.imageChanged.connect(self._apply_pending)
         self.feed.runningChanged.connect(lambda _on: self._sync())
         runner.cancelled.connect(self._sync)
         self.show_analysis(session.error_analysis)
@@ -194,30 +191,22 @@ class ErrorView(QWidget):
         image) and select it."""
         kind, key, image_id = data
         if kind == "pred":
-            self._pending_gt = None
             self.controller.go_to_and_select(image_id, Selection("pred", key))
-            return
-        self._pending_gt = (image_id, key)
-        self.controller.go_to(image_id)
-        self._apply_pending(self.session.image)
+        else:
+            self.controller.go_to_and_select(image_id, lambda prep: self._gt_selection(prep, key))
 
-    def _apply_pending(self, prep: PreparedImage | None) -> None:
-        pending, s = self._pending_gt, self.session
-        if pending is None or prep is None or s.evaluation is None or s.dataset is None:
-            return
-        if prep.entry.id != pending[0]:
-            if s.current_id != pending[0]:
-                self._pending_gt = None  # the user went elsewhere
-            return
-        self._pending_gt = None
-        label = gt_row_labels(prep, s.evaluation.result.records, s.dataset.kind).get(pending[1])
-        if label is not None:
-            s.select(Selection("gt", label))
+    def _gt_selection(self, prep: PreparedImage, gt_row: int) -> Selection | None:
+        """The selection of the evaluation's ground-truth row ``gt_row`` in the prepared image."""
+        s = self.session
+        if s.evaluation is None or s.dataset is None:
+            return None
+        label = gt_row_labels(prep, s.evaluation).get(gt_row)
+        return None if label is None else Selection("gt", label)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        self.visibilityChanged.emit(True)
+        self.session.set_pair_viewer("errors", True)  # its jumps draw pairs in the matches view
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
         super().hideEvent(event)
-        self.visibilityChanged.emit(False)
+        self.session.set_pair_viewer("errors", False)

@@ -37,14 +37,13 @@ from ..model.evaluation import (
     OUTCOME_COLOURS,
     OUTCOME_LABELS,
     Evaluation,
-    images_with_categories,
 )
 from ..model.render import PredStatus
 from ..services.checks import EVALUATE, AnalysisController
 from ..services.controller import ReviewController
 from ..services.exporters import write_category_csv, write_png, write_results_json
 from ..services.jobs import JobFeed
-from ..services.session import ImageFilter, ReviewSession
+from ..services.session import ReviewSession
 from ..widgets.eval_tables import (
     CAT_ROLE,
     CategoryFilterProxy,
@@ -70,8 +69,6 @@ class EvaluationView(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.analysis, self.controller = session, analysis, controller
-        self._saved_hidden: frozenset[int] | None = None  # canvas filter before a category was chosen
-        self._own_filter: ImageFilter | None = None
         self._was_cancelled = False
         self.columns = MatchCountColumns(session)
 
@@ -174,7 +171,6 @@ class EvaluationView(QWidget):
         session.evaluationChanged.connect(self.show_evaluation)
         session.thresholdChanged.connect(self._on_threshold)
         session.focusChanged.connect(self._on_focus)
-        session.imageFilterChanged.connect(self._on_image_filter)
         session.predictionsChanged.connect(self._sync)
         session.datasetChanged.connect(self._sync)
         self.feed.runningChanged.connect(self._on_running)
@@ -290,31 +286,10 @@ class EvaluationView(QWidget):
         self._replot()
 
     def _on_focus(self, categories: frozenset[int]) -> None:
-        s, ev = self.session, self.evaluation
-        if categories and ev is not None:
-            ids = images_with_categories(ev.result.records, categories)
-            names = [ev.result.category_names.get(c, str(c)) for c in sorted(categories)]
-            label = "Images with " + (", ".join(names) if len(names) <= 3 else f"{len(names)} chosen categories")
-            self._own_filter = ImageFilter(frozenset(ids.tolist()), label)
-            s.set_image_filter(self._own_filter)
-            if self._saved_hidden is None:
-                self._saved_hidden = s.options.hidden_categories
-            everything = set(s.category_names()) | set(ev.result.category_ids.tolist())
-            s.update_options(hidden_categories=frozenset(everything - set(categories)))
-        else:
-            if self._own_filter is not None and s.image_filter == self._own_filter:
-                s.set_image_filter(None)
-            self._own_filter = None
-            if self._saved_hidden is not None:
-                s.update_options(hidden_categories=self._saved_hidden)
-                self._saved_hidden = None
-            if self.categories.selectionModel().hasSelection():
-                self.categories.selectionModel().clearSelection()
-
-    def _on_image_filter(self, image_filter: ImageFilter | None) -> None:
-        if image_filter is None and self._own_filter is not None:  # "Show all" in the image list
-            self._own_filter = None
-            self.choose_categories(None)
+        """The choice ended elsewhere (Show all, a new evaluation): unselect the rows.
+        What a choice does to the list and the canvas is :class:`~..services.focus.CategoryFocus`'s."""
+        if not categories and self.categories.selectionModel().hasSelection():
+            self.categories.selectionModel().clearSelection()
 
     # --------------------------------------------------------------- export
     def export(self, path: str | Path, kind: str) -> bool:

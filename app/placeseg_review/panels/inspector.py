@@ -125,7 +125,7 @@ class GtModel(_ObjectModel):
         ev, ds = self.session.evaluation, self.session.dataset
         if ev is None or ds is None or not ev.evaluated(prep.entry.id):
             return {}
-        return label_gt_ids(prep, ev.result.records, ds.kind)
+        return label_gt_ids(prep, ev)
 
     def update_dim(self) -> None:
         prep, hidden = self.session.image, self.session.options.hidden_categories

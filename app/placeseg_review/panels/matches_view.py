@@ -11,7 +11,6 @@ analysis, which runs in a worker (:class:`~placeseg_review.services.error_runner
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
@@ -66,7 +65,6 @@ class MatchesView(QWidget):
         self._threshold_columns: ThresholdColumns | None = None
         self._syncing = False
         self.last_refresh_ms = 0.0
-        self.pairs_visible: Callable[[], bool] = self.isVisible  # the window adds the error view
 
         self.feed = JobFeed.of_runner(runner)
         self.job_bar = JobBar(self.feed, "Analyse", runner.run, lambda: session.evaluation is not None,
@@ -136,6 +134,7 @@ class MatchesView(QWidget):
         session.thresholdChanged.connect(self._on_threshold)
         session.selectionChanged.connect(self._on_session_selection)
         session.datasetChanged.connect(self.refresh)
+        session.pairViewersChanged.connect(self.update_pair)
         self.feed.runningChanged.connect(lambda _on: self._sync_bar())
         runner.cancelled.connect(self._sync_bar)
         self._on_evaluation(session.evaluation)
@@ -221,7 +220,7 @@ class MatchesView(QWidget):
             t = min(s.threshold_index, ev.result.records.num_thresholds - 1)
             self.rows = image_rows(self._threshold_columns, t, image_id, s.error_analysis)
             if s.image is not None and s.image.entry.id == image_id and s.dataset is not None:
-                self.labels = gt_row_labels(s.image, ev.result.records, s.dataset.kind)
+                self.labels = gt_row_labels(s.image, ev)
         names = s.category_names()
 
         def name(c: int) -> str:
@@ -239,11 +238,6 @@ class MatchesView(QWidget):
         self.last_refresh_ms = (time.perf_counter() - t0) * 1000
 
     # ------------------------------------------------------------- selection
-    @property
-    def pairs_shown(self) -> bool:
-        """Pairs are drawn on the canvas while this view (or ``pairs_visible``) is on screen."""
-        return self.pairs_visible()
-
     def update_pair(self, *_args: object) -> None:
         """Draw the selected row's pair, or none when no analysis view is on screen."""
         self._show_pair(self.current_row())
@@ -293,7 +287,7 @@ class MatchesView(QWidget):
 
     def _show_pair(self, row: PredRow | GtRow | None) -> None:
         self.detail.setText(self._describe(row))
-        self.session.set_pair(self._pair_of(row) if row is not None and self.pairs_shown else None)
+        self.session.set_pair(self._pair_of(row) if row is not None and self.session.pairs_shown else None)
         pred_partner = row.partner_pred if isinstance(row, GtRow) else None
         gt_partner = row.partner_row if isinstance(row, PredRow) else None
         for model, table, key in ((self.pred_model, self.pred_table, pred_partner),
@@ -374,8 +368,8 @@ class MatchesView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        self.update_pair()
+        self.session.set_pair_viewer("matches", True)
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
         super().hideEvent(event)
-        self.update_pair()
+        self.session.set_pair_viewer("matches", False)

@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
 from placeseg_core.errors import InputError
 from placeseg_core.validate import CODES, Problem, Severity, ValidationReport, fix_for
 
+from ..model.data import PredictionIndex
 from ..model.render import Selection
 from ..services.checks import VALIDATE, AnalysisController
 from ..services.controller import ReviewController
 from ..services.exporters import write_validation_json, write_validation_text
 from ..services.jobs import JobFeed
-from ..services.session import ReviewSession
+from ..services.session import RejectedFile, ReviewSession
 from ..widgets.job_bar import JobBar
 
 PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1  # Problem of a located row
@@ -67,6 +68,14 @@ def verdict_text(report: ValidationReport) -> str:
     if report.valid:
         return "Valid" + (f" — {_plural(warn, 'warning')}" if warn else " — no problems found")
     return f"Invalid — {_plural(err, 'error')} and {_plural(warn, 'warning')}"
+
+
+def rejected_text(rejected: RejectedFile, open_predictions: PredictionIndex | None) -> str:
+    """Banner of a file that could not be opened: which one, why, and what is still shown."""
+    still = (f"still showing {open_predictions.path.name}" if open_predictions is not None
+             and open_predictions.path is not None else "no predictions open")
+    why = " Its problems are listed below." if rejected.report is not None else f" {rejected.message}"
+    return f"{rejected.path.name} could not be opened — {still}.{why}"
 
 
 def where_text(p: Problem) -> str:
@@ -108,8 +117,13 @@ class ValidationView(QWidget):
         self.export_json_button.clicked.connect(lambda: self._ask_export("json"))
         self.export_text_button = QPushButton("Export text…")
         self.export_text_button.clicked.connect(lambda: self._ask_export("txt"))
+        self.dismiss_button = QPushButton("Back to the open file")
+        self.dismiss_button.setToolTip("Forget the file that could not be opened; show the open predictions' report")
+        self.dismiss_button.clicked.connect(lambda: session.set_rejected(None))
+        self.dismiss_button.hide()
         bar = QHBoxLayout()
         bar.addWidget(self.job_bar)
+        bar.addWidget(self.dismiss_button)
         bar.addStretch(1)
         bar.addWidget(self.export_json_button)
         bar.addWidget(self.export_text_button)
@@ -145,7 +159,8 @@ class ValidationView(QWidget):
         layout.addWidget(self.fix_label)
         layout.addWidget(self.stats_label)
 
-        session.validationChanged.connect(self.show_report)
+        session.validationChanged.connect(lambda _r: self.show_report(self.report))
+        session.rejectedChanged.connect(lambda _r: self.show_report(self.report))
         session.predictionsChanged.connect(self._sync_buttons)
         self.feed.runningChanged.connect(self._on_running)
         analysis.cancelled.connect(lambda kind: kind == VALIDATE and self._on_cancelled())
@@ -154,7 +169,10 @@ class ValidationView(QWidget):
     # -------------------------------------------------------------- showing
     @property
     def report(self) -> ValidationReport | None:
-        return self.session.validation
+        """What the view shows: the report of a file that could not be opened, while the user
+        has not dismissed it, else the open predictions'."""
+        rejected = self.session.rejected
+        return rejected.report if rejected is not None else self.session.validation
 
     def _set_banner(self, text: str, style: str) -> None:
         self.banner.setText(text)
@@ -169,7 +187,7 @@ class ValidationView(QWidget):
         self.export_text_button.setEnabled(has)
         if running:
             self._set_banner("Checking the predictions…", "idle")
-        elif not has:
+        elif not has and self.session.rejected is None:
             self._idle_banner()
 
     def _idle_banner(self) -> None:
@@ -197,11 +215,16 @@ class ValidationView(QWidget):
         self.fix_label.clear()
         self.stats_label.clear()
         self._sync_buttons()
+        rejected = self.session.rejected
+        self.dismiss_button.setVisible(rejected is not None)
+        if rejected is not None:
+            self._set_banner(rejected_text(rejected, self.session.predictions), "invalid")
         if report is None:
             return
         err, warn = totals(report)
         style = "invalid" if not report.valid else ("warnings" if warn else "valid")
-        self._set_banner(f"{verdict_text(report)}  ·  {Path(report.source).name}", style)
+        if rejected is None:
+            self._set_banner(f"{verdict_text(report)}  ·  {Path(report.source).name}", style)
         bold = QFont(self.tree.font())
         bold.setBold(True)
         italic = QFont(self.tree.font())

@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from placeseg_core.analysis import ErrorAnalysis
 
 from ..services.controller import ReviewController
+from ..services.image_table import ColumnSource, positions_in
 from ..services.session import ImageFilter, ReviewSession
-from ..widgets.image_list import ColumnSource, positions_in
 
 #: (key of ErrorAnalysis.images.columns, words for the user), the orders offered
 WORST_KEYS = (
@@ -30,6 +30,7 @@ WORST_KEYS = (
     ("background", "background errors"),
 )
 KEY_LABELS = dict(WORST_KEYS)
+FILTER_OWNER = "errors"  # ImageFilter.owner of the "only these images" filter
 
 
 class ErrorCountColumns(ColumnSource):
@@ -89,7 +90,6 @@ class WorstImages(QObject):
         self.session, self.controller, self.columns = session, controller, columns
         self.key = "lost_ap"
         self.only_these = False  # restrict the image list to the images with such errors
-        self._own_filter: ImageFilter | None = None
         self._last_jump: int | None = None
         session.errorAnalysisChanged.connect(lambda _a: self._refilter())
         session.imageFilterChanged.connect(self._on_filter)
@@ -147,15 +147,14 @@ class WorstImages(QObject):
     def _refilter(self) -> None:
         s = self.session
         if self.only_these and s.error_analysis is not None:
-            self._own_filter = ImageFilter(frozenset(self.order().tolist()), f"Images with {KEY_LABELS[self.key]}")
-            s.set_image_filter(self._own_filter)
-        elif self._own_filter is not None:
-            if s.image_filter == self._own_filter:
-                s.set_image_filter(None)
-            self._own_filter = None
+            ids = frozenset(self.order().tolist())
+            s.set_image_filter(ImageFilter(ids, f"Images with {KEY_LABELS[self.key]}", FILTER_OWNER))
+        else:
+            s.clear_image_filter(FILTER_OWNER)
 
     def _on_filter(self, image_filter: ImageFilter | None) -> None:
-        if self._own_filter is not None and image_filter != self._own_filter:
-            self._own_filter = None  # "Show all", or another filter replaced ours
+        ours = image_filter is not None and image_filter.owner == FILTER_OWNER
+        if self.only_these and self.session.error_analysis is not None and not ours:
+            # "Show all", or another filter replaced ours
             self.only_these = False
             self.keyChanged.emit(self.key)  # the view re-reads only_these

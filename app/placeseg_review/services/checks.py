@@ -5,35 +5,27 @@ predictions file is opened (and on demand), and ``placeseg_core.evaluation.evalu
 engine) on demand; results land in the session (``set_validation`` / ``set_evaluation``).
 The worker functions at the bottom are Qt-free.
 
-Ground truth for the evaluation is what ``placeseg evaluate`` would score against: for a
-challenge layout, the annotation PNGs converted exactly as ``placeseg convert`` does
-(``convert_annotations``, ids from 0); for a COCO file, its annotations. It is built once per
-data set and kept.
+Ground truth for the evaluation is what ``placeseg evaluate`` would score against
+(:mod:`..model.ground_truth`); it is built once per data set and kept.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from placeseg_core.catalog import Catalog, ImageRecord, load_catalog
 from placeseg_core.errors import InputError
-from placeseg_core.evaluation import (
-    EvaluationCancelled,
-    GroundTruth,
-    evaluate,
-    ground_truth_from_dict,
-    load_ground_truth,
-)
-from placeseg_core.layout import discover
+from placeseg_core.evaluation import EvaluationCancelled, GroundTruth, evaluate
 from placeseg_core.validate import PROGRESS_TOTAL, ValidationReport, validate_submission
 
 from ..model.data import PredictionIndex, ReviewDataset
 from ..model.evaluation import Evaluation
+from ..model.ground_truth import ScoringTruth, build_scoring_truth, dataset_catalog, expected_images
 from .controller import ReviewController
 from .session import ReviewSession
 from .workers import Cancelled, Task
@@ -55,7 +47,7 @@ class AnalysisController(QObject):
         self.controller = controller
         self.auto_validate = True  # validate every predictions file when it is opened
         self.auto_evaluate = False  # evaluate too (the evaluation view turns it on)
-        self._gt_cache: tuple[tuple[int, str], GroundTruth] | None = None
+        self._truth: ScoringTruth | None = None  # the ground truth of the open data set, once built
         self.cancel_requested_at: dict[str, float] = {}
         self.last_cancel_latency: dict[str, float] = {}  # seconds from cancel() to the cancelled signal
         session.predictionsChanged.connect(self._on_predictions)
@@ -76,10 +68,10 @@ class AnalysisController(QObject):
     @property
     def ground_truth(self) -> GroundTruth | None:
         """The ground truth the last evaluation of the open data set scored against."""
-        return self._gt_cache[1] if self._gt_cache is not None else None
+        return self._truth.gt if self._truth is not None else None
 
     def _on_dataset(self) -> None:
-        self._gt_cache = None
+        self._truth = None
         for kind in (VALIDATE, EVALUATE):
             self.cancel(kind)
 
@@ -108,7 +100,13 @@ class AnalysisController(QObject):
         if ds is None:
             return
         self._start(VALIDATE, "Validate predictions", _validate, Path(path), ds, self.session.predictions,
-                    on_returned=lambda report: self.session.set_validation(report))
+                    on_returned=lambda report: self._rejected_validated(Path(path), report))
+
+    def _rejected_validated(self, path: Path, report: ValidationReport) -> None:
+        """The report belongs to the rejected file, not to the predictions still open."""
+        rejected = self.session.rejected
+        if rejected is not None and rejected.path == path:
+            self.session.set_rejected(replace(rejected, report=report))
 
     def evaluate(self) -> None:
         """Score the open predictions (fast engine, official rule, README rule beside it)."""
@@ -117,7 +115,7 @@ class AnalysisController(QObject):
             return
         ds, preds = self.session.dataset, self.session.predictions
         assert ds is not None and preds is not None
-        self._start(EVALUATE, "Evaluate", _evaluate, ds, preds, self._gt_cache,
+        self._start(EVALUATE, "Evaluate", _evaluate, ds, preds, self._truth,
                     on_returned=lambda out, p=preds: self._evaluated(out, p))
 
     def cancel(self, kind: str) -> None:
@@ -146,10 +144,10 @@ class AnalysisController(QObject):
         if self.session.predictions is preds:
             self.session.set_validation(report)
 
-    def _evaluated(self, out: tuple[Evaluation, tuple[tuple[int, str], GroundTruth]], preds: PredictionIndex) -> None:
-        evaluation, gt_entry = out
-        if self.session.dataset is not None and gt_entry[0][0] == id(self.session.dataset):
-            self._gt_cache = gt_entry
+    def _evaluated(self, out: tuple[Evaluation, ScoringTruth], preds: PredictionIndex) -> None:
+        evaluation, truth = out
+        if self.session.dataset is not None and truth.dataset_key == id(self.session.dataset):
+            self._truth = truth
         if self.session.predictions is preds:
             self.session.set_evaluation(evaluation)
 
@@ -179,39 +177,6 @@ def _progress_of(task: Task, lo: int = 0, hi: int = PROGRESS_TOTAL) -> Callable[
     return report
 
 
-def annotation_folder(ds: ReviewDataset, preds: PredictionIndex | None) -> Path | None:
-    """The annotation folder to evaluate against: the one holding the predictions' images
-    (most of them) when the layout has several splits."""
-    folders: dict[Path, int] = {}
-    for e in ds.entries:
-        if e.annotation_path is not None:
-            folder = e.annotation_path.parent
-            folders[folder] = folders.get(folder, 0) + (preds.count(e.id) if preds is not None else 0) + 1
-    if not folders:
-        return None
-    return max(folders, key=lambda f: folders[f])
-
-
-def expected_images(ds: ReviewDataset, preds: PredictionIndex | None) -> list[int]:
-    """The images being evaluated: those with an annotation PNG (in the chosen folder), or all
-    images of a COCO ground truth."""
-    if ds.kind != "layout":
-        return [e.id for e in ds.entries]
-    folder = annotation_folder(ds, preds)
-    return [e.id for e in ds.entries if e.annotation_path is not None and e.annotation_path.parent == folder]
-
-
-def dataset_catalog(ds: ReviewDataset) -> Catalog:
-    """The catalogue the validator checks against: imgCatIds.json (all splits) for a layout,
-    the ground truth's images for a COCO file."""
-    if ds.kind == "layout":
-        layout = discover(ds.source)
-        if layout.catalog is not None:
-            return load_catalog(layout.catalog)
-    return Catalog(images=[ImageRecord(e.id, e.file_name, e.width, e.height, e.split) for e in ds.entries],
-                   categories=list(ds.categories), source=str(ds.source))
-
-
 def _validate(task: Task, path: Path, ds: ReviewDataset, preds: PredictionIndex | None) -> ValidationReport:
     catalog = dataset_catalog(ds)
     try:
@@ -221,49 +186,24 @@ def _validate(task: Task, path: Path, ds: ReviewDataset, preds: PredictionIndex 
         raise Cancelled from None
 
 
-def build_ground_truth(ds: ReviewDataset, preds: PredictionIndex | None, task: Task | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> tuple[tuple[int, str], GroundTruth]:
-    """((data set identity, source), GroundTruth) as ``placeseg evaluate`` would load it."""
-    cancelled = (lambda: task.cancelled) if task is not None else None
-    if ds.kind == "layout":
-        folder = annotation_folder(ds, preds)
-        if folder is None:
-            raise InputError(f"{ds.source}: no annotation PNGs, so there is no ground truth to score against")
-        catalog = dataset_catalog(ds)
-        from placeseg_core.convert import convert_annotations  # noqa: PLC0415 (only layouts need it)
-
-        result = convert_annotations(folder, catalog, workers=1, progress=progress, cancelled=cancelled)
-        return (id(ds), str(folder)), ground_truth_from_dict(result.dataset, source=str(folder))
-    anns = [a for per_image in (ds.coco_annotations or {}).values() for a in per_image]
-    ids = [a.get("id") for a in anns]
-    if len(set(ids)) != len(ids):
-        # duplicate ids: pycocotools resolves them in file order, so read the file as it is
-        return (id(ds), str(ds.source)), load_ground_truth(ds.source)
-    data = {
-        "images": [{"id": e.id, "file_name": e.file_name, "width": e.width, "height": e.height} for e in ds.entries],
-        "categories": [{"id": c.id, "name": c.name} for c in ds.categories],
-        "annotations": anns,
-    }
-    return (id(ds), str(ds.source)), ground_truth_from_dict(data, source=str(ds.source))
-
-
 def _evaluate(task: Task, ds: ReviewDataset, preds: PredictionIndex,
-              cached: tuple[tuple[int, str], GroundTruth] | None) -> tuple[Evaluation, tuple[tuple[int, str], GroundTruth]]:
+              cached: ScoringTruth | None) -> tuple[Evaluation, ScoringTruth]:
     from placeseg_core.evaluation.notes import quirk_notes as notes  # noqa: PLC0415
 
+    layout = ds.kind == "layout"
     try:
-        gt_entry = cached
-        if gt_entry is None or gt_entry[0][0] != id(ds):
-            layout = ds.kind == "layout"
-            gt_entry = build_ground_truth(ds, preds, task, _progress_of(task, 0, 400 if layout else 50))
+        truth = cached
+        if truth is None or truth.dataset_key != id(ds):
+            truth = build_scoring_truth(ds, preds, _progress_of(task, 0, 400 if layout else 50),
+                                        cancelled=lambda: task.cancelled)
             task.check()
-        start = 400 if ds.kind == "layout" else 50
-        result = evaluate(gt_entry[1], preds.submission, engine="fast", readme_rule=False,
-                          progress=_progress_of(task, start, PROGRESS_TOTAL - 20),
+        result = evaluate(truth.gt, preds.submission, engine="fast", readme_rule=False,
+                          progress=_progress_of(task, 400 if layout else 50, PROGRESS_TOTAL - 20),
                           cancel=lambda: task.cancelled, workers=1)
     except (EvaluationCancelled, InterruptedError):
         raise Cancelled from None
     task.check()
-    source = f"{preds.path.name if preds.path else 'predictions'} against {Path(gt_entry[0][1]).name}"
-    evaluation = Evaluation.from_result(result, notes(result), source, gt_entry[1].image_ids)
-    return evaluation, gt_entry
+    source = f"{preds.path.name if preds.path else 'predictions'} against {Path(truth.source).name}"
+    evaluation = Evaluation.from_result(result, notes(result), source, truth.gt.image_ids,
+                                        truth.instance_ids(result.records.gt_ids))
+    return evaluation, truth

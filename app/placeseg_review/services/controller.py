@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from placeseg_core.annotations import decode_annotation
-from placeseg_core.catalog import ImageRecord
+from placeseg_core.convert import decode_for_conversion
 from placeseg_core.errors import InputError, describe_failure, located_failures
 
 from ..model.data import (
@@ -28,13 +27,16 @@ from ..model.data import (
     sniff_json_kind,
 )
 from ..model.prepared import PreparedImage
+from ..model.render import Selection
 from .demo_cache import ensure_demo
+from .focus import CategoryFocus
 from .image_cache import ImageCache
-from .session import ReviewSession
+from .navigation import ImageOrder
+from .session import ImageFilter, RejectedFile, ReviewSession
 from .settings import Settings
 from .workers import FunctionWorker, Task, WorkerPool
 
-Navigator = Callable[[int | None, int], int | None]
+SelectionOf = Callable[[PreparedImage], Selection | None]  # finds an object in a prepared image
 
 
 @dataclass
@@ -65,9 +67,11 @@ class ReviewController(QObject):
         self.cache.imageReady.connect(self._on_image_ready)
         self.cache.loadFailed.connect(self._image_failed)
         self.jobs: dict[str, Job] = {}
-        self.navigator: Navigator | None = None  # set by the window: visible order of images
+        self.navigation = ImageOrder(session, self)  # the order the list shows and stepping follows
+        self.navigation.filterApplied.connect(self._on_filter_applied)
+        self.focus = CategoryFocus(session, self)  # what choosing categories does to the list and canvas
         self.prefetch_radius = 2
-        self._pending_selection: tuple[int, object] | None = None  # (image id, Selection) to select once shown
+        self._pending_selection: tuple[int, Selection | SelectionOf] | None = None  # to select once shown
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(session.stats_changed)
 
@@ -194,7 +198,7 @@ class ReviewController(QObject):
                             total=len(ds.entries))
         wanted = image_id if image_id is not None else self.settings.last_image(ds.source)
         if wanted is None or wanted not in ds.index_of:
-            wanted = self.navigator(None, 0) if self.navigator else ds.entries[0].id
+            wanted = self.navigation.first()
             if image_id is not None and wanted is not None:
                 self.message.emit(f"Image {image_id} is not in this data set; showing image {wanted}")
                 self.imageMissing.emit(image_id, wanted)
@@ -212,8 +216,15 @@ class ReviewController(QObject):
             return
         self._start_job("predictions", "Load predictions", _load_predictions, p, self.session.dataset,
                         on_returned=lambda idx: self._predictions_loaded(idx, p),
-                        on_error=lambda exc: isinstance(exc, InputError) and p.is_file()
-                        and self.predictionsRejected.emit(p))
+                        on_error=lambda exc: self._predictions_failed(p, exc))
+
+    def _predictions_failed(self, path: Path, exc: Exception) -> None:
+        """The window keeps what it showed; the session records the file it could not use (the
+        title, status bar and validation view say so) and, for a file with problems the
+        validator can list, ``predictionsRejected`` asks for its report."""
+        self.session.set_rejected(RejectedFile(path, describe_failure(exc)))
+        if isinstance(exc, InputError) and path.is_file():
+            self.predictionsRejected.emit(path)
 
     def _predictions_loaded(self, index: PredictionIndex, path: Path) -> None:
         self.cache.set_sources(self.session.dataset, index)
@@ -242,8 +253,10 @@ class ReviewController(QObject):
         if prep is not None:
             self._show(prep)
 
-    def go_to_and_select(self, image_id: int, selection: object) -> None:
-        """Show an image and select an object in it (once the image is on screen)."""
+    def go_to_and_select(self, image_id: int, selection: Selection | SelectionOf) -> None:
+        """Show an image and select an object in it once the image is on screen: a Selection,
+        or a function that finds it in the prepared image (e.g. a ground-truth row's label).
+        The one pending selection: going elsewhere first drops it."""
         ds = self.session.dataset
         if ds is None or image_id not in ds.index_of:
             return
@@ -254,15 +267,26 @@ class ReviewController(QObject):
     def _apply_pending_selection(self) -> None:
         pending = self._pending_selection
         image = self.session.image
-        if pending is not None and image is not None and image.entry.id == pending[0]:
-            self._pending_selection = None
-            self.session.select(pending[1])
+        if pending is None or image is None or image.entry.id != pending[0]:
+            return
+        self._pending_selection = None
+        target = pending[1]
+        selection = target(image) if callable(target) else target
+        if selection is not None:
+            self.session.select(selection)
 
     def step(self, delta: int) -> None:
-        if self.navigator is not None:
-            target = self.navigator(self.session.current_id, delta)
-            if target is not None:
-                self.go_to(target)
+        target = self.navigation.neighbour(self.session.current_id, delta)
+        if target is not None:
+            self.go_to(target)
+
+    def _on_filter_applied(self, _image_filter: ImageFilter | None) -> None:
+        """The image shown was filtered out of the list: show the list's first one."""
+        current = self.session.current_id
+        if current is not None and self.navigation.row_of(current) < 0:
+            first = self.navigation.first()
+            if first is not None:
+                self.go_to(first)
 
     def _on_image_ready(self, prep: PreparedImage) -> None:
         if prep.entry.id == self.session.current_id:
@@ -277,12 +301,10 @@ class ReviewController(QObject):
         self._prefetch(prep.entry.id)
 
     def _prefetch(self, image_id: int) -> None:
-        if self.navigator is None:
-            return
         ids: list[int] = []
         for d in range(1, self.prefetch_radius + 1):
             for step in (d, -d):
-                n = self.navigator(image_id, step)
+                n = self.navigation.neighbour(image_id, step)
                 if n is not None and n != image_id and n not in ids:
                     ids.append(n)
         self.cache.prefetch(ids)
@@ -316,7 +338,8 @@ def _build_demo(task: Task, **kwargs: Any) -> Path:
 
 
 def _scan_dataset(task: Task, ds: ReviewDataset) -> None:
-    """Count instances, findings and categories of every annotation PNG (fills ``ds`` in place)."""
+    """Count instances, findings and categories of every annotation PNG (fills ``ds`` in place),
+    keeping each PNG's conversion for the evaluation (``ds.decoded``: decoded once)."""
     counts = np.zeros_like(ds.category_counts)
     n = len(ds.entries)
     for k, entry in enumerate(ds.entries):
@@ -325,13 +348,14 @@ def _scan_dataset(task: Task, ds: ReviewDataset) -> None:
             ds.gt_counts[k] = 0  # type: ignore[index]
             ds.findings_counts[k] = 0  # type: ignore[index]
         else:
-            record = ImageRecord(entry.id, entry.file_name, entry.width, entry.height, entry.split)
-            dec = decode_annotation(entry.annotation_path, record, keep_planes=False, with_rle=False)
-            for inst in dec.instances:
-                if 0 <= inst.category_id < len(counts):
-                    counts[inst.category_id] += 1
-            ds.gt_counts[k] = len(dec.instances)  # type: ignore[index]
-            ds.findings_counts[k] = len(dec.findings)  # type: ignore[index]
+            path = os.path.abspath(entry.annotation_path)
+            instances, findings = ds.decoded.get(path) or decode_for_conversion(path, entry.height, entry.width)
+            ds.decoded[path] = (instances, findings)
+            for category_id, *_rest in instances:
+                if 0 <= category_id < len(counts):
+                    counts[category_id] += 1
+            ds.gt_counts[k] = len(instances)  # type: ignore[index]
+            ds.findings_counts[k] = len(findings)  # type: ignore[index]
         if (k + 1) % 16 == 0 or k + 1 == n:
             task.progress(k + 1, n)
     ds.category_counts[:] = counts

@@ -8,6 +8,7 @@ the data lives in plain objects, this is the thin Qt layer that announces change
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -29,6 +30,7 @@ class ImageFilter:
 
     ids: frozenset[int]
     label: str  # what the list says it shows, e.g. "images with chair"
+    owner: str = ""  # who made it ("categories", "errors"): only its owner clears it
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ class Pair:
     image_id: int
     pred_index: int | None
     gt_label: int | None
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    """A predictions file the user asked to open that could not be used: the window keeps the
+    predictions it had (``ReviewSession.predictions``) and says so; ``report`` is the
+    validator's account of the rejected file, once it has run."""
+
+    path: Path
+    message: str
+    report: ValidationReport | None = None
 
 
 class ReviewSession(QObject):
@@ -55,6 +68,8 @@ class ReviewSession(QObject):
     imageFilterChanged = Signal(object)  # ImageFilter | None
     errorAnalysisChanged = Signal(object)  # placeseg_core.analysis.ErrorAnalysis | None (of the evaluation)
     pairChanged = Signal(object)  # Pair | None: a prediction and its ground truth drawn as a pair
+    rejectedChanged = Signal(object)  # RejectedFile | None: the last predictions file that could not be opened
+    pairViewersChanged = Signal(bool)  # whether a view that explains pairs is on screen (pairs_shown)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +86,8 @@ class ReviewSession(QObject):
         self.image_filter: ImageFilter | None = None
         self.error_analysis: ErrorAnalysis | None = None
         self.pair: Pair | None = None
+        self.rejected: RejectedFile | None = None
+        self._pair_viewers: set[str] = set()  # views on screen that explain pairs (matches, errors)
         self._names: dict[int, str] = _names_of(None)
 
     # ----------------------------------------------------------------- data
@@ -81,6 +98,7 @@ class ReviewSession(QObject):
         self.image = None
         self.current_id = None
         self.selection = None
+        self.set_rejected(None)
         self._clear_analysis()
         self.datasetChanged.emit()
         self.predictionsChanged.emit()
@@ -89,6 +107,7 @@ class ReviewSession(QObject):
 
     def set_predictions(self, predictions: PredictionIndex | None) -> None:
         self.predictions = predictions
+        self.set_rejected(None)
         if self.selection is not None and self.selection.kind == "pred":
             self.select(None)
         self._clear_analysis()
@@ -96,6 +115,12 @@ class ReviewSession(QObject):
 
     def stats_changed(self) -> None:
         self.statsChanged.emit()
+
+    def set_rejected(self, rejected: RejectedFile | None) -> None:
+        """A predictions file could not be opened (None: forget it, e.g. another one opened)."""
+        if rejected != self.rejected:
+            self.rejected = rejected
+            self.rejectedChanged.emit(rejected)
 
     # ---------------------------------------------------------------- image
     def show_image(self, image: PreparedImage | None) -> None:
@@ -161,6 +186,20 @@ class ReviewSession(QObject):
             self.pair = pair
             self.pairChanged.emit(pair)
 
+    @property
+    def pairs_shown(self) -> bool:
+        """Pairs are drawn on the canvas only while a view that explains them is on screen."""
+        return bool(self._pair_viewers)
+
+    def set_pair_viewer(self, name: str, on_screen: bool) -> None:
+        """View ``name`` (one that explains pairs) appeared or disappeared."""
+        before = self.pairs_shown
+        (self._pair_viewers.add if on_screen else self._pair_viewers.discard)(name)
+        if self.pairs_shown != before:
+            if not self.pairs_shown:
+                self.set_pair(None)
+            self.pairViewersChanged.emit(self.pairs_shown)
+
     def set_threshold_index(self, index: int) -> None:
         if index != self.threshold_index:
             self.threshold_index = index
@@ -174,9 +213,16 @@ class ReviewSession(QObject):
             self.focusChanged.emit(category_ids)
 
     def set_image_filter(self, image_filter: ImageFilter | None) -> None:
+        """Restrict the image list (None: every image). A new filter replaces the old one,
+        whoever made it; its owner sees that through ``imageFilterChanged``."""
         if image_filter != self.image_filter:
             self.image_filter = image_filter
             self.imageFilterChanged.emit(image_filter)
+
+    def clear_image_filter(self, owner: str) -> None:
+        """Drop the filter if ``owner`` made it (another owner's filter stays)."""
+        if self.image_filter is not None and self.image_filter.owner == owner:
+            self.set_image_filter(None)
 
     def _clear_analysis(self) -> None:
         """Opening other data makes reports and scores stale: drop them (silently if none)."""

@@ -22,8 +22,8 @@ from placeseg_core.evaluation import VARIANT_README_RULE
 from ..model.evaluation import Evaluation, ImageCounts, image_counts
 from ..model.overlay import category_overlay_colour
 from ..services.exporters import category_rows
+from ..services.image_table import ColumnSource, positions_in
 from ..services.session import ReviewSession
-from .image_list import ColumnSource, positions_in
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -1,11 +1,10 @@
-"""The list of images: search box, banner of the image filter, and the table (see
-:mod:`.image_table` for the model and the proxy).
+"""The list of images: search box, banner of the image filter, and the table.
 
-Navigation (next/previous/first/last) follows what the user sees: the filtered, sorted order.
-More columns come from pluggable :class:`~.image_table.ColumnSource` objects (the evaluation adds
-TP / FP / FN); the session's :class:`~placeseg_review.services.session.ImageFilter` restricts
-the rows (a category chosen in the evaluation view), shown in a banner with a button that
-clears it.
+The table shows :class:`~placeseg_review.services.navigation.ImageOrder`, the order the
+controller steps through (the filtered, sorted order the user sees); this widget only binds to
+it. More columns come from pluggable :class:`~placeseg_review.services.image_table.ColumnSource`
+objects (the evaluation adds TP / FP / FN); the session's image filter restricts the rows,
+shown in a banner with a button that clears it.
 """
 
 from __future__ import annotations
@@ -23,20 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services.session import ImageFilter, ReviewSession
-from .image_table import (
+from ..services.image_table import (
     COL_FILE,
     COL_FINDINGS,
     COL_GT,
     COL_ID,
     COL_PREDS,
     COLUMNS,
-    ID_ROLE,
     ColumnSource,
-    ImageFilterProxy,
-    ImageTableModel,
     positions_in,
 )
+from ..services.navigation import ImageOrder
+from ..services.session import ImageFilter, ReviewSession
 
 # the table's names most users of the list need, importable from here too
 __all__ = ["COLUMNS", "COL_FILE", "COL_FINDINGS", "COL_GT", "COL_ID", "COL_PREDS", "ColumnSource",
@@ -48,20 +45,14 @@ class ImageListPanel(QWidget):
 
     imageActivated = Signal(int)
     widthWanted = Signal(int)  # columns were added: the width that shows them all (preferred_width)
-    orderChanged = Signal()  # the rows shown or their order changed (search, filter, sort, reset)
 
-    def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
+    def __init__(self, session: ReviewSession, order: ImageOrder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.session = session
-        self.model = ImageTableModel(session)
-        self.proxy = ImageFilterProxy()
-        self.proxy.setSourceModel(self.model)
-        for changed in (self.proxy.layoutChanged, self.proxy.modelReset, self.proxy.rowsInserted,
-                        self.proxy.rowsRemoved):
-            changed.connect(lambda *_args: self.orderChanged.emit())
+        self.session, self.order = session, order
+        self.model, self.proxy = order.model, order.proxy
         self.search = QLineEdit(placeholderText="Search file name or id…")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(self.proxy.set_search)
+        self.search.textChanged.connect(order.set_search)
         self.filter_label = QLabel()
         self.filter_label.setObjectName("ImageFilterLabel")
         self.filter_clear = QToolButton(text="Show all")
@@ -99,7 +90,7 @@ class ImageListPanel(QWidget):
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.table)
         session.imageChanged.connect(lambda prep: prep is not None and self.show_current(prep.entry.id))
-        session.imageFilterChanged.connect(self._on_filter)
+        order.filterApplied.connect(self._on_filter)
 
     # ---------------------------------------------------------- extra columns
     def register_columns(self, source: ColumnSource) -> None:
@@ -141,54 +132,16 @@ class ImageListPanel(QWidget):
         return True
 
     def _on_filter(self, image_filter: ImageFilter | None) -> None:
-        self.proxy.set_ids(None if image_filter is None else image_filter.ids)
         self.filter_bar.setVisible(image_filter is not None)
         if image_filter is not None:
             self.filter_label.setText(f"{image_filter.label} ({self.proxy.rowCount()} of {self.model.rowCount()})")
         current = self.session.current_id
-        if current is not None and self.row_of(current) >= 0:
-            self.show_current(current)
-        elif self.proxy.rowCount():
-            self.imageActivated.emit(self.id_at(0))  # the shown image was filtered out
+        if current is not None:
+            self.show_current(current)  # (the controller moves on if it was filtered out)
 
-    # ------------------------------------------------------------ navigation
-    def visible_ids(self) -> list[int]:
-        return [self.proxy.data(self.proxy.index(r, 0), ID_ROLE) for r in range(self.proxy.rowCount())]
-
-    def row_of(self, image_id: int) -> int:
-        ds = self.session.dataset
-        if ds is None or image_id not in ds.index_of:
-            return -1
-        return self.proxy.mapFromSource(self.model.index(self.model.row_of_entry(ds.index_of[image_id]), 0)).row()
-
-    def position(self, image_id: int) -> tuple[int, int] | None:
-        """(row, rows) of an image in the list as shown, or None when it is filtered out."""
-        row = self.row_of(image_id)
-        return (row, self.proxy.rowCount()) if row >= 0 else None
-
-    def id_at(self, row: int) -> int | None:
-        if 0 <= row < self.proxy.rowCount():
-            return int(self.proxy.data(self.proxy.index(row, 0), ID_ROLE))
-        return None
-
-    def neighbour(self, image_id: int | None, step: int) -> int | None:
-        """The id ``step`` rows away in the visible order (clamped); first row if none current."""
-        n = self.proxy.rowCount()
-        if n == 0:
-            return None
-        row = self.row_of(image_id) if image_id is not None else -1
-        if row < 0:
-            return self.id_at(0)
-        return self.id_at(max(0, min(n - 1, row + step)))
-
-    def first(self) -> int | None:
-        return self.id_at(0)
-
-    def last(self) -> int | None:
-        return self.id_at(self.proxy.rowCount() - 1)
-
+    # ------------------------------------------------------------ current row
     def show_current(self, image_id: int) -> None:
-        row = self.row_of(image_id)
+        row = self.order.row_of(image_id)
         if row < 0:
             return
         index = self.proxy.index(row, 0)
@@ -208,6 +161,6 @@ class ImageListPanel(QWidget):
         self.table.scrollTo(index)
 
     def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        image_id = self.id_at(current.row()) if current.isValid() else None
+        image_id = self.order.id_at(current.row()) if current.isValid() else None
         if image_id is not None:
             self.imageActivated.emit(image_id)

@@ -42,7 +42,7 @@ from ..services.assets import icon
 from ..services.checks import AnalysisController
 from ..services.controller import ReviewController
 from ..services.error_runner import ErrorAnalysisRunner
-from ..services.session import ReviewSession
+from ..services.session import RejectedFile, ReviewSession
 from ..services.settings import Settings
 from ..services.workers import collect_garbage_on_gui_thread
 from ..widgets.canvas import Canvas
@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
 
         self.canvas = Canvas(self.session)
         self.setCentralWidget(self.canvas)
-        self.image_list = ImageListPanel(self.session)
+        self.image_list = ImageListPanel(self.session, self.controller.navigation)
         self.layers = LayersPanel(self.session)
         self.inspector = InspectorPanel(self.session)
         self.categories = CategoryPanel(self.session)
@@ -103,24 +103,24 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["images"], self.docks["inspector"]], [370, 440], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["images"], self.docks["layers"]], [480, 330], Qt.Orientation.Vertical)
 
-        self.status = ReviewStatusBar(self.controller, self.image_list.position, self.image_list.orderChanged)
+        nav = self.controller.navigation
+        self.status = ReviewStatusBar(self.controller, nav.position, nav.orderChanged)
         self.setStatusBar(self.status)
-        self.controller.navigator = self.image_list.neighbour
         self.controller.errorRaised.connect(self.show_error)
         self.image_list.imageActivated.connect(self.controller.go_to)
         self.image_list.widthWanted.connect(self.fit_image_list)
         self.image_list.register_columns(self.evaluation_view.columns)
         self.image_list.register_columns(self.matches_view.columns)
         self.matches_view.worst.sortRequested.connect(self.image_list.sort_by)
-        self.matches_view.pairs_visible = lambda: self.matches_view.isVisible() or self.error_view.isVisible()
-        self.error_view.visibilityChanged.connect(self.matches_view.update_pair)
         for view in (self.validation_view, self.evaluation_view, self.matches_view, self.error_view):
             view.errorRaised.connect(self.show_error)
         self.controller.predictionsRejected.connect(lambda _p: self.show_analysis("validation"))
+        self.session.rejectedChanged.connect(self._on_rejected)
         self.session.validationChanged.connect(
             lambda r: r is not None and self.status.showMessage(f"Predictions: {verdict_text(r)} (View ▸ Validation)", 10000))
         self.session.datasetChanged.connect(self._update_title)
         self.session.predictionsChanged.connect(self._update_title)
+        self.session.rejectedChanged.connect(self._update_title)
         self.actions_by_name: dict[str, QAction] = {}
         self._build_actions()
         self._build_menus_and_toolbar()
@@ -165,10 +165,10 @@ class MainWindow(QMainWindow):
         a("demo", "Open the &demo data set", lambda: c.open_demo(), None, "demo",
           tip="Build (once) and open a synthetic data set with predictions")
         a("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        a("first", "&First image", lambda: self._go(self.image_list.first()), "Home", "first")
+        a("first", "&First image", lambda: self._go(self.controller.navigation.first()), "Home", "first")
         a("previous", "&Previous image", lambda: c.step(-1), ["PgUp", "P"], "previous")
         a("next", "&Next image", lambda: c.step(1), ["PgDown", "N"], "next")
-        a("last", "&Last image", lambda: self._go(self.image_list.last()), "End", "last")
+        a("last", "&Last image", lambda: self._go(self.controller.navigation.last()), "End", "last")
         a("fit", "&Fit image", self.canvas.fit, ["F", "Ctrl+0"], "fit")
         a("zoom_in", "Zoom &in", lambda: self.canvas.zoom(1.25), QKeySequence.StandardKey.ZoomIn, "zoom-in")
         a("zoom_out", "Zoom &out", lambda: self.canvas.zoom(0.8), QKeySequence.StandardKey.ZoomOut, "zoom-out")
@@ -256,7 +256,16 @@ class MainWindow(QMainWindow):
             parts.append(f"{ds.name} ({len(ds.entries)} images)")
         if preds is not None and preds.path is not None:
             parts.append(f"{preds.path.name} ({len(preds.submission)} predictions)")
+        if self.session.rejected is not None:
+            parts.append(f"{self.session.rejected.path.name} could not be opened")
         self.setWindowTitle(" — ".join(parts))
+
+    def _on_rejected(self, rejected: RejectedFile | None) -> None:
+        if rejected is not None:
+            preds = self.session.predictions
+            still = preds.path.name if preds is not None and preds.path is not None else "no predictions"
+            self.status.showMessage(f"Could not open {rejected.path.name}; still showing {still} "
+                                    "(the Validation panel says why)")
 
     def fit_image_list(self, wanted: int) -> None:
         """Widen the image list to ``wanted`` (all its columns), to at most 45 % of the window."""

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QRegularExpression, QSortFilterProxyModel, Q
 from PySide6.QtGui import QStandardItemModel
 
 from ..model.data import ReviewDataset
-from ..services.session import ReviewSession
+from .session import ReviewSession
 
 COLUMNS = ("ID", "File", "GT", "Preds", "Finds")
 COL_ID, COL_FILE, COL_GT, COL_PREDS, COL_FINDINGS = range(len(COLUMNS))
