@@ -16,5 +16,5 @@ setup(
         "placeseg_review": "app/placeseg_review",
         "placeseg_review.resources": "resources",
     },
-    package_data={"placeseg_review.resources": ["*.svg", "*.png", "*.qss", "*.desktop"]},
+    package_data={"placeseg_review.resources": ["*.svg", "*.png", "*.qss", "*.desktop", "*.xml"]},
 )

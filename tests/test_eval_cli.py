@@ -35,7 +35,7 @@ def test_readme_rule_note_for_the_challenge_categories(tmp_path, capsys):
     preds_path.write_text(json.dumps(case.items))
     assert main(["evaluate", "--preds", str(preds_path), "--gt", str(gt_path)]) == 0
     out = capsys.readouterr().out
-    assert "README rule broken" in out and "keeping each image's 255 best" in out
+    assert "README rule broken" in out and "keeping each image's 255 best" in out and "--readme-rule" in out
 
 
 def test_evaluate_prints_summary_table_and_quirks(files, tmp_path, capsys):

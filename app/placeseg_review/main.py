@@ -1,7 +1,11 @@
 """``placeseg-review``: the desktop application's entry point.
 
-    placeseg-review [DATA_ROOT | GT.json] [--images DIR] [--preds P.json] [--demo]
+    placeseg-review [PATH ...] [--images DIR] [--preds P.json] [--demo]
                     [--image-id N] [--view NAME] [--screenshot OUT.png [--size WxH]]
+    placeseg-review --install-desktop | --uninstall-desktop | --version
+
+PATHs are any mix of a data root, a ground-truth JSON and predictions JSONs, in any order (what
+each is, is sniffed): a desktop opens files with ``placeseg-review %F``.
 
 ``--screenshot`` renders the window with its overlays into a PNG once everything is loaded
 and exits (it uses the offscreen platform when there is no display, and a throw-away settings
@@ -18,6 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .services.desktop import APP_ID, app_version
 from .window.layouts import VIEWS
 
 SCREENSHOT_TIMEOUT_S = 180
@@ -28,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="placeseg-review",
         description="Browse Places Challenge 2017 images with ground-truth and prediction overlays.",
     )
-    p.add_argument("data", nargs="?", metavar="DATA_ROOT",
-                   help="a folder in the challenge layout, or a COCO ground-truth JSON (with --images)")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="a folder in the challenge layout or a COCO ground-truth JSON (with --images), "
+                        "and predictions JSONs: any mix, in any order (what each is, is sniffed)")
     p.add_argument("--images", metavar="DIR", help="image folder of a COCO ground-truth JSON")
     p.add_argument("--preds", metavar="P.json", help="predictions (submission) JSON to overlay")
     p.add_argument("--demo", action="store_true", help="build the demo data set once (cached) and open it")
@@ -38,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="OUT.png", help="render the window into a PNG and exit")
     p.add_argument("--size", default="1600x1000", metavar="WxH", help="window size for --screenshot (default 1600x1000)")
     p.add_argument("--settings", metavar="FILE.ini", help="settings file to use instead of the user's")
+    p.add_argument("--install-desktop", action="store_true",
+                   help="add the menu entry, icon and file types to your desktop (XDG folders of the user) and exit")
+    p.add_argument("--uninstall-desktop", action="store_true", help="remove what --install-desktop added and exit")
+    p.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
     p.add_argument("--quit-after-first-image", action="store_true", help=argparse.SUPPRESS)
     return p
 
@@ -47,7 +57,7 @@ def _parse_size(text: str) -> tuple[int, int]:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise SystemExit(f"placeseg-review: error: --size must be WxH, got {text!r}") from None
-    return max(w, 1280), max(h, 800)
+    return max(w, 640), max(h, 480)  # the window holds from 1024×700 up; below that it scrolls
 
 
 def screenshot_problem(args: argparse.Namespace) -> str | None:
@@ -55,7 +65,7 @@ def screenshot_problem(args: argparse.Namespace) -> str | None:
 
     Creates the output's folder when it is missing, as the screenshot would.
     """
-    if args.data is None and not args.demo:
+    if not args.paths and not args.demo:
         return "--screenshot needs a data set (DATA_ROOT or --demo)"
     out = Path(args.screenshot)
     if out.is_dir():
@@ -73,11 +83,11 @@ def screenshot_problem(args: argparse.Namespace) -> str | None:
     from placeseg_core.safety.files import resolved  # noqa: PLC0415
 
     try:
-        check_output_path(out, [args.data, args.preds, args.settings])
+        check_output_path(out, [*args.paths, args.preds, args.settings])
     except OutputError as exc:
         return str(exc)
     # any existing file of the data set (photos, annotation PNGs, catalogue) is an input
-    roots = [Path(resolved(r)) for r in (args.data, args.images) if r is not None]
+    roots = [Path(resolved(r)) for r in (*args.paths, args.images) if r is not None]
     roots = [r if r.is_dir() else r.parent for r in roots]
     if out.exists() and any(Path(resolved(out)).is_relative_to(r) for r in roots):
         return f"{out}: is a file of the data set being shown; choose another output file"
@@ -105,10 +115,43 @@ def _dispose(window: object) -> None:
     Shiboken.delete(window)
 
 
+def _desktop_files(install: bool) -> int:
+    """``--install-desktop`` / ``--uninstall-desktop``: no Qt, no window."""
+    from .services.desktop import install_desktop, uninstall_desktop
+
+    try:
+        done = install_desktop() if install else uninstall_desktop()
+    except (OSError, ValueError) as exc:
+        print(f"placeseg-review: error: {exc}", file=sys.stderr)
+        return 2
+    verb = "wrote" if install else "removed"
+    for path in done.written:
+        print(f"{verb} {path}")
+    if not done.written:
+        print("nothing to remove: the desktop entry was not installed")
+    for note in done.notes:
+        print(f"placeseg-review: note: {note}", file=sys.stderr)
+    return 0
+
+
+def _qt_problem() -> str | None:
+    """A system library Qt needs is missing: which Debian packages to install (Qt itself would
+    abort naming a library that may well be present)."""
+    from .services.platform_check import import_problem, xcb_problem
+
+    try:
+        from PySide6 import QtGui, QtWidgets  # noqa: F401
+    except ImportError as exc:
+        return import_problem(exc) or f"Qt cannot start: {exc}"
+    return xcb_problem()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     args = build_parser().parse_args(argv)
-    if args.data is None and args.preds and not args.demo:
+    if args.install_desktop or args.uninstall_desktop:
+        return _desktop_files(install=args.install_desktop)
+    if not args.paths and args.preds and not args.demo:
         print("placeseg-review: error: --preds needs a data set (DATA_ROOT or --demo)", file=sys.stderr)
         return 2
     if args.screenshot:
@@ -124,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("placeseg-review: error: no display (DISPLAY and WAYLAND_DISPLAY are unset); run it on "
               "a desktop, under 'xvfb-run placeseg-review ...', or render a view with --screenshot OUT.png",
               file=sys.stderr)
+        return 2
+    problem = _qt_problem()
+    if problem:
+        print(f"placeseg-review: error: {problem}", file=sys.stderr)
         return 2
 
     from PySide6.QtCore import qInstallMessageHandler
@@ -141,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("placeseg-review")
     app.setOrganizationName("PlaceSeg")
     app.setApplicationDisplayName("PlaceSeg Review")
+    app.setApplicationVersion(app_version())
+    app.setDesktopFileName(APP_ID)  # the menu entry this window belongs to (its icon on Wayland)
     apply_theme(app)
     app.setWindowIcon(icon("placeseg-review"))
 
@@ -149,18 +198,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(Settings(settings_path))
     window.resize(*_parse_size(args.size))
     geometry, state = window.settings.window_state()
-    if not args.screenshot and geometry is not None:
-        window.restoreGeometry(geometry)
-        if state is not None:
-            window.restoreState(state)
-    apply_view(window, args.view)
+    if not args.screenshot:
+        window.restore_layout(geometry, state)  # only when it still fits the screen
+    if args.view != "viewer" or args.screenshot or geometry is None:
+        apply_view(window, args.view)
     window.show()
 
     ctrl = window.controller
     if args.demo:
         ctrl.open_demo(image_id=args.image_id)
-    elif args.data:
-        ctrl.open_dataset(args.data, images=args.images, predictions=args.preds, image_id=args.image_id)
+    elif args.paths:
+        ctrl.open_paths(args.paths, images=args.images, predictions=args.preds, image_id=args.image_id)
 
     if args.quit_after_first_image:
         def first_image(prep: object) -> None:
@@ -175,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         shooter = Screenshotter(window, Path(args.screenshot), args.view, SCREENSHOT_TIMEOUT_S)
         shooter.start()
-    elif args.data is None and not args.demo:
+    elif not args.paths and not args.demo:
         window.status.showMessage("Open a data set: File ▸ Open data set folder, or drop a folder here", 15000)
 
     rc = app.exec()

@@ -224,14 +224,16 @@ class Explainer:
         c = self.c
         if best < 0:
             return "no scored prediction overlaps it"
+        if best_iou < c.t_b:
+            # a prediction barely touching the object explains nothing: not named as its candidate
+            closest = f" (the closest reaches IoU {best_iou:.3f})" if best_iou >= 0.0005 else ""
+            return f"no scored prediction overlaps it by IoU >= {c.t_b:.2f}{closest}"
         who = f"best candidate {self._pred(best)}, IoU {best_iou:.3f}"
         same_cat = self.r.category_ids[best] == self.r.gt_category_ids[row]
         kind = int(c.kind[best])
         tgt = int(c.target[best])
         if kind == TRUE_POSITIVE and tgt != row:
             return f"{who}, is the true positive of {self._gt(tgt)}"
-        if best_iou < c.t_b:
-            return f"{who}, under the background threshold {c.t_b:.2f}"
         if not same_cat and best_iou < c.t_f:
             reason = f"{who}, is of another category and under {c.t_f:.2f}"
         elif not same_cat:

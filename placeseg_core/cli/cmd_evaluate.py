@@ -181,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
     for line in category_table(result):
         print(line, file=out)
     extra = notes(result) + size_notes(gt, sub)
+    if any(line.startswith("README rule broken") for line in extra):  # (notes name it for Places sets)
+        extra.append("To score with the README rule applied, run again with --readme-rule.")
     if extra:
         print("", file=out)
         for line in extra:

@@ -21,7 +21,17 @@ from .options import OneLineParser, size_limit_bytes
 # Subcommand modules in the order `placeseg --help` lists them. Optional ones are imported
 # lazily so that a missing optional module never breaks the others.
 _MODULES = [cmd_convert, cmd_demo]
-_OPTIONAL = ["cmd_validate", "cmd_evaluate", "cmd_matches"]
+_OPTIONAL = ["cmd_validate", "cmd_evaluate", "cmd_matches", "cmd_compare"]
+
+
+def _version() -> str:
+    """The installed distribution's version (the package metadata), "unknown" in a bare tree."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("placeseg-review")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="placeseg",
         description="Convert, check and score Places Challenge 2017 instance-segmentation data.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     sub.required = True
     import importlib

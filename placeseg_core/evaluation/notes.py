@@ -57,8 +57,7 @@ def quirk_notes(result: EvaluationResult) -> list[str]:
                 f"README rule broken: {len(r.images_over)} image(s) have more than {r.limit} "
                 f"predictions (up to {worst}); the challenge text makes such a file invalid, the "
                 f"evaluator scores it anyway (maxDets is per image and category). Mean AP "
-                f"{num(official)} as scored; {num(v.mean_ap)} keeping each image's {r.limit} best "
-                "(--readme-rule)."
+                f"{num(official)} as scored; {num(v.mean_ap)} keeping each image's {r.limit} best."
             )
         elif VARIANT_ALL_PREDICTIONS in result.variants:
             v = result.variants[VARIANT_ALL_PREDICTIONS]

@@ -168,7 +168,9 @@ def _gt_partner(a: ErrorAnalysis, g: int) -> int | None:
     if by >= 0:
         return by
     best = int(a.overlaps.gt_best_pred[g])
-    return best if best >= 0 else None
+    # drawn as its partner only when it overlaps enough to explain something (the analysis'
+    # background threshold): a prediction barely touching the object is not its candidate
+    return best if best >= 0 and a.overlaps.gt_best_iou[g] >= a.columns.t_b else None
 
 
 def gt_row_labels(prep: PreparedImage, evaluation: Evaluation) -> dict[int, int]:

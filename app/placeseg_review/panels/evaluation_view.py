@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QToolButton,
@@ -94,22 +95,24 @@ class EvaluationView(QWidget):
         menu.addAction("PR curves PNG…", lambda: self._ask_export("pr"))
         menu.addAction("AP against IoU PNG…", lambda: self._ask_export("iou"))
         self.export_button.setMenu(menu)
-        bar = QHBoxLayout()
-        for w in (self.job_bar, self.headline):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(QLabel("IoU"))
-        bar.addWidget(self.threshold)
-        bar.addSpacing(8)
-        bar.addWidget(self.colour_by_match)
+        bar = QHBoxLayout()  # two rows: the score, then how it is shown (fits a 1024-px window)
+        bar.addWidget(self.job_bar)
+        bar.addWidget(self.headline, 1)  # takes the rest of the row; elided by Qt when narrow
+        self.headline.setMinimumWidth(60)
+        self.headline.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar2 = QHBoxLayout()
+        bar2.addWidget(QLabel("IoU"))
+        bar2.addWidget(self.threshold)
+        bar2.addSpacing(8)
+        bar2.addWidget(self.colour_by_match)
         self.legend = QWidget()
         legend = QHBoxLayout(self.legend)
         legend.setContentsMargins(0, 0, 0, 0)
         for code, text in ((Outcome.TP, "TP"), (Outcome.FP, "FP"), (Outcome.IGNORED, "ignored")):
             legend.addWidget(_swatch(code, text))
-        bar.addWidget(self.legend)
-        bar.addSpacing(8)
-        bar.addWidget(self.export_button)
+        bar2.addWidget(self.legend)
+        bar2.addStretch(1)
+        bar2.addWidget(self.export_button)
 
         self.summary_model = SummaryModel()
         self.summary = QTableView()
@@ -162,10 +165,12 @@ class EvaluationView(QWidget):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([340, 470, 760])
+        self.splitter.setSizes([340, 420, 560])
+        self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)
+        layout.addLayout(bar2)
         layout.addWidget(self.splitter, 1)
 
         session.evaluationChanged.connect(self.show_evaluation)
@@ -303,7 +308,7 @@ class EvaluationView(QWidget):
             elif kind == "csv":
                 write_category_csv(path, ev)
             else:
-                write_png(path, self.plots.pr_widget if kind == "pr" else self.plots.iou_widget)
+                write_png(path, self.plots.export_image(kind))
         except InputError as exc:  # placeseg_core.atomic.OutputError: one line naming the file
             self.errorRaised.emit("Cannot export", str(exc))
             return False
@@ -326,7 +331,7 @@ class EvaluationView(QWidget):
 
 def _plain_table(table: QTableView) -> None:
     table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(22)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
     table.setAlternatingRowColors(True)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)

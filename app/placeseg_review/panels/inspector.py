@@ -104,6 +104,9 @@ class _ObjectModel(QStandardItemModel):
         return -1
 
 
+GT_ID_COLUMN = 1  # GtModel's "GT id"
+
+
 class GtModel(_ObjectModel):
     kind = "gt"
     columns = ("Inst", "GT id", "Category", "Area", "Box x, y, w, h")
@@ -211,7 +214,8 @@ class InspectorPanel(QWidget):
             table.selectionModel().currentRowChanged.connect(
                 lambda cur, _prev, t=table, k=kind: self._on_row(t, k, cur))
         session.imageChanged.connect(self._on_image)
-        session.evaluationChanged.connect(lambda _ev: self._rebuild())  # fills the GT id column
+        session.evaluationChanged.connect(self._on_evaluation)
+        self._on_evaluation(session.evaluation)
         session.optionsChanged.connect(self._on_options)
         session.selectionChanged.connect(self._on_selection)
 
@@ -233,6 +237,12 @@ class InspectorPanel(QWidget):
         lost_text = f", {lost} not drawn: size mismatch" if lost else ""
         self.pred_title.setText(f"Predictions — {n_pred} ({shown} shown{lost_text})"
                                 if prep is not None and prep.preds is not None else "Predictions — none loaded")
+
+    def _on_evaluation(self, evaluation: object) -> None:
+        """The "GT id" column (the evaluation's annotation ids) exists only with an evaluation:
+        an empty column before it would only puzzle."""
+        self.gt_table.setColumnHidden(GT_ID_COLUMN, evaluation is None)
+        self._rebuild()
 
     def _rebuild(self) -> None:
         self._on_image(self.session.image)

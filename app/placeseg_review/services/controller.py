@@ -70,7 +70,9 @@ class ReviewController(QObject):
         self.navigation = ImageOrder(session, self)  # the order the list shows and stepping follows
         self.navigation.filterApplied.connect(self._on_filter_applied)
         self.focus = CategoryFocus(session, self)  # what choosing categories does to the list and canvas
+        self.focus.message.connect(self.message)
         self.prefetch_radius = 2
+        self.compare_predictions: Path | None = None  # a second predictions file given (compare: later)
         self._pending_selection: tuple[int, Selection | SelectionOf] | None = None  # to select once shown
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(session.stats_changed)
@@ -157,10 +159,16 @@ class ReviewController(QObject):
         """A folder or a JSON file, whatever it is (drag and drop, recent files, command line)."""
         self.open_paths([path], images)
 
-    def open_paths(self, paths: list[str | os.PathLike[str]], images: str | None = None) -> None:
-        """Sort paths into a data set and predictions; open the data set first (it gives the ids)."""
+    def open_paths(self, paths: list[str | os.PathLike[str]], images: str | None = None, *,
+                   predictions: str | os.PathLike[str] | None = None, image_id: int | None = None) -> None:
+        """Any mix of a data root, a ground-truth JSON and predictions JSONs (command line, drops,
+        a desktop's ``%F``): each is sniffed; the data set opens first (it gives the ids).
+
+        Predictions alone go to the open data set, or open the data set they sit in (a challenge
+        layout's root). A second predictions file is kept in ``compare_predictions`` for
+        comparing; anything beyond that is named and ignored."""
         datasets: list[Path] = []
-        predictions: list[Path] = []
+        preds: list[Path] = [Path(predictions)] if predictions is not None else []
         for path in map(Path, paths):
             if path.is_file() and path.suffix.lower() == ".json" and path.name != "imgCatIds.json":
                 try:
@@ -171,13 +179,24 @@ class ReviewController(QObject):
                 except OSError as exc:
                     self.errorRaised.emit("Cannot open file", f"{path}: {exc.strerror}")
                     continue
-                (predictions if kind == "predictions" else datasets).append(path)
+                (preds if kind == "predictions" else datasets).append(path)
             else:
                 datasets.append(path)
+        if preds and not datasets and self.session.dataset is None and (preds[0].parent / "imgCatIds.json").is_file():
+            datasets.append(preds[0].parent)  # the data set the predictions file sits in
+        if preds:  # a new pair of predictions replaces the previous one
+            self.compare_predictions = preds[1] if len(preds) > 1 else None
+        if len(preds) > 1:
+            self.message.emit(f"Comparing two predictions files is not available yet; showing {preds[0].name} "
+                              f"({preds[1].name} is kept for comparing)")
+        ignored = datasets[1:] + preds[2:]
+        if ignored:
+            self.message.emit(f"One data set and two predictions files at a time: ignored "
+                              f"{', '.join(p.name for p in ignored)}")
         if datasets:
-            self.open_dataset(datasets[0], images=images, predictions=predictions[0] if predictions else None)
-        elif predictions:
-            self.open_predictions(predictions[0])
+            self.open_dataset(datasets[0], images=images, predictions=preds[0] if preds else None, image_id=image_id)
+        elif preds:
+            self.open_predictions(preds[0])
 
     def open_dataset(self, path: str | os.PathLike[str], images: str | None = None,
                      predictions: str | os.PathLike[str] | None = None, image_id: int | None = None) -> None:
@@ -280,12 +299,14 @@ class ReviewController(QObject):
         if target is not None:
             self.go_to(target)
 
-    def _on_filter_applied(self, _image_filter: ImageFilter | None) -> None:
-        """The image shown was filtered out of the list: show the list's first one."""
+    def _on_filter_applied(self, image_filter: ImageFilter | None) -> None:
+        """The image shown was filtered out of the list: show the list's first one, and say so."""
         current = self.session.current_id
         if current is not None and self.navigation.row_of(current) < 0:
             first = self.navigation.first()
             if first is not None:
+                why = f" ({image_filter.label.lower()})" if image_filter is not None else ""
+                self.message.emit(f"Image {current} is not in the list as filtered{why}; showing image {first}")
                 self.go_to(first)
 
     def _on_image_ready(self, prep: PreparedImage) -> None:

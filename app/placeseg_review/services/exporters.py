@@ -66,13 +66,15 @@ def write_category_csv(path: str | os.PathLike[str], evaluation: Evaluation) -> 
 
 
 def png_bytes(widget: Any) -> bytes:
-    """A widget rendered into PNG bytes (what it shows on screen, at its size)."""
+    """A widget rendered into PNG bytes (what it shows on screen, at its size), or an image
+    (e.g. a plot rendered at export size) encoded as PNG."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice  # noqa: PLC0415 (Qt only for images)
 
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not widget.grab().save(buffer, "PNG"):
+    image = widget.grab() if hasattr(widget, "grab") else widget
+    if not image.save(buffer, "PNG"):
         raise OSError("cannot encode the plot as PNG")
     buffer.close()
     return bytes(data.data())

@@ -8,7 +8,7 @@ here it has one owner, and views only set or read the focus.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from ..model.evaluation import images_with_categories
 from .session import ImageFilter, ReviewSession
@@ -18,6 +18,8 @@ OWNER = "categories"  # ImageFilter.owner of the filter the focus makes
 
 class CategoryFocus(QObject):
     """Keeps the image filter and the canvas's hidden categories in step with the focus."""
+
+    message = Signal(str)  # what a choice did, for the status bar
 
     def __init__(self, session: ReviewSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +34,8 @@ class CategoryFocus(QObject):
             ids = images_with_categories(ev.result.records, categories)
             names = [ev.result.category_names.get(c, str(c)) for c in sorted(categories)]
             label = "Images with " + (", ".join(names) if len(names) <= 3 else f"{len(names)} chosen categories")
+            self.message.emit(f"{label}: {len(ids)} image(s) listed, other categories hidden on the photo "
+                              "(Clear choice shows everything again)")
             s.set_image_filter(ImageFilter(frozenset(ids.tolist()), label, OWNER))
             if self._saved_hidden is None:
                 self._saved_hidden = s.options.hidden_categories

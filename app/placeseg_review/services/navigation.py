@@ -29,13 +29,20 @@ class ImageOrder(QObject):
         for changed in (self.proxy.layoutChanged, self.proxy.modelReset, self.proxy.rowsInserted,
                         self.proxy.rowsRemoved):
             changed.connect(lambda *_args: self.orderChanged.emit())
+        self.filtering = False  # the image filter is being applied
         session.imageFilterChanged.connect(self._on_filter)
 
     def set_search(self, text: str) -> None:
         self.proxy.set_search(text)
 
     def _on_filter(self, image_filter: ImageFilter | None) -> None:
-        self.proxy.set_ids(None if image_filter is None else image_filter.ids)
+        # while the rows change, a view's current row moves by itself: that is not the user
+        # choosing an image (``filtering`` tells the list); the controller decides after
+        self.filtering = True
+        try:
+            self.proxy.set_ids(None if image_filter is None else image_filter.ids)
+        finally:
+            self.filtering = False
         self.filterApplied.emit(image_filter)
 
     # ------------------------------------------------------------------ queries

@@ -53,6 +53,15 @@ class Settings:
         digest = hashlib.sha1(resolved(source).encode()).hexdigest()[:16]
         return f"last_image/{digest}"
 
+    def last_folder(self) -> str:
+        """The folder of the last file or folder chosen in a dialog ("" before any)."""
+        value = self.qsettings.value("dialogs/last_folder", "")
+        return value if isinstance(value, str) and os.path.isdir(value) else ""
+
+    def set_last_folder(self, path: str | os.PathLike[str]) -> None:
+        folder = os.fspath(path)
+        self.qsettings.setValue("dialogs/last_folder", folder if os.path.isdir(folder) else os.path.dirname(folder))
+
     def last_image(self, source: str | os.PathLike[str]) -> int | None:
         value = self.qsettings.value(self._key(source))
         try:

@@ -161,6 +161,8 @@ class ImageListPanel(QWidget):
         self.table.scrollTo(index)
 
     def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.order.filtering:
+            return  # rows moved under the cursor; the controller picks the image to show
         image_id = self.order.id_at(current.row()) if current.isValid() else None
         if image_id is not None:
             self.imageActivated.emit(image_id)

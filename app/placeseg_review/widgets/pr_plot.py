@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QImage, QResizeEvent
+from PySide6.QtWidgets import QBoxLayout, QWidget
 
 from ..model.evaluation import Evaluation
 from ..model.overlay import category_overlay_colour
@@ -72,12 +72,36 @@ class PlotsPanel(QWidget):
         self.iou_legend = _legend(self.iou, (-8, 8))
         self.threshold_line = pg.InfiniteLine(angle=90, movable=False,
                                               pen=pg.mkPen("#8ab4f8", width=1, style=Qt.PenStyle.DashLine))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.pr_widget, 1)
-        layout.addWidget(self.iou_widget, 1)
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._layout.addWidget(self.pr_widget, 1)
+        self._layout.addWidget(self.iou_widget, 1)
+        for plot_widget in (self.pr_widget, self.iou_widget):
+            plot_widget.setMinimumSize(160, 120)
         self.curves: dict[str, dict[str, np.ndarray]] = {"pr": {}, "iou": {}}  # what is drawn, by name
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        """Side by side when there is width for both, one above the other when the panel is tall
+        and narrow (a small window): each plot keeps a readable shape."""
+        super().resizeEvent(event)
+        size = event.size()
+        direction = (QBoxLayout.Direction.LeftToRight if size.width() >= 1.3 * size.height()
+                     else QBoxLayout.Direction.TopToBottom)
+        if self._layout.direction() != direction:
+            self._layout.setDirection(direction)
+
+    def export_image(self, kind: str, width: int = 1600) -> QImage:
+        """One plot ("pr" or "iou") rendered for a file, ``width`` pixels wide whatever its size
+        on screen (a grab of the panel at 1024×700 would be a few hundred pixels)."""
+        from pyqtgraph.exporters import ImageExporter  # noqa: PLC0415 (only exports need it)
+
+        exporter = ImageExporter(self.pr if kind == "pr" else self.iou)
+        exporter.parameters()["width"] = width
+        image = exporter.export(toBytes=True)
+        if not isinstance(image, QImage):
+            raise OSError("cannot render the plot")
+        return image
 
     def clear(self) -> None:
         for plot, legend in ((self.pr, self.pr_legend), (self.iou, self.iou_legend)):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the window imports nothing of this module: no cycle
-    from .main_window import MainWindow
+    from .protocol import ReviewWindow
 
 
 @dataclass(frozen=True)
@@ -21,17 +21,30 @@ class ViewSpec:
     name: str
     title: str
     description: str
-    apply: Callable[[MainWindow], None]
-    stage: Callable[[MainWindow], None] | None = None
-    ready: Callable[[MainWindow], bool] | None = None
+    apply: Callable[[ReviewWindow], None]  # arranges the window (sizes in fractions of it)
+    stage: Callable[[ReviewWindow], None] | None = None
+    ready: Callable[[ReviewWindow], bool] | None = None
+    work: Callable[[ReviewWindow], None] | None = None  # starts what the view shows (e.g. evaluates)
 
 
 VIEWS: dict[str, ViewSpec] = {}
+#: The analysis panels, hidden while reviewing.
+ANALYSIS_DOCKS = ("validation", "evaluation", "matches", "errors")
 
 
-def apply_view(window: MainWindow, name: str) -> None:
-    """Arrange ``window`` for the view ``name`` (``--view NAME``)."""
-    VIEWS[name].apply(window)
+def apply_view(window: ReviewWindow, name: str) -> None:
+    """Arrange ``window`` for the view ``name`` (``--view NAME``) and start what it shows."""
+    spec = VIEWS[name]
+    window.workspaces.follow_view(name)
+    spec.apply(window)
+    start_work(window, name)
+
+
+def start_work(window: ReviewWindow, name: str) -> None:
+    """What view ``name`` needs computed (an evaluation, an error analysis), if not there yet."""
+    work = VIEWS[name].work
+    if work is not None:
+        work(window)
 
 
 def register_view(spec: ViewSpec) -> None:
@@ -42,16 +55,19 @@ def view_names() -> list[str]:
     return list(VIEWS)
 
 
-def _apply_viewer(window: MainWindow) -> None:
-    from .main_window import ANALYSIS_DOCKS  # noqa: PLC0415 (Qt is imported only once a window exists)
-
+def _apply_viewer(window: ReviewWindow) -> None:
     for key, dock in window.docks.items():
         dock.setVisible(key not in ANALYSIS_DOCKS)
     window.docks["inspector"].raise_()
+    # the photo is the largest thing on screen: a quarter of the width for each side
+    side = max(200, window.width() // 4)
+    window.resizeDocks([window.docks["images"], window.docks["inspector"]], [side, side], _horizontal())
+    window.resizeDocks([window.docks["images"], window.docks["layers"]],
+                       [window.height() * 3 // 5, window.height() * 2 // 5], _vertical())
     window.canvas.fit()
 
 
-def _stage_viewer(window: MainWindow) -> None:
+def _stage_viewer(window: ReviewWindow) -> None:
     """Select the best-scoring shown prediction and hover over it, so the screenshot explains itself."""
     prep = window.session.image
     if prep is None:
@@ -83,18 +99,18 @@ register_view(ViewSpec("viewer", "Viewer", "the photo with ground-truth and pred
 # ------------------------------------------------------------------------------ validation
 
 
-def _apply_validation(window: MainWindow) -> None:
+def _apply_validation(window: ReviewWindow) -> None:
     _apply_viewer(window)
     window.docks["layers"].hide()
-    window.show_analysis("validation")
-    window.resizeDocks([window.docks["validation"]], [int(window.height() * 0.36)], _vertical())
+    window.raise_panel("validation")
+    window.resizeDocks([window.docks["validation"]], [int(window.height() * 0.45)], _vertical())
 
 
-def _validation_ready(window: MainWindow) -> bool:
+def _validation_ready(window: ReviewWindow) -> bool:
     return window.session.validation is not None or not window.analysis.can_validate()
 
 
-def _stage_validation(window: MainWindow) -> None:
+def _stage_validation(window: ReviewWindow) -> None:
     """Jump to the first located problem (as a double-click does) so the shot shows it."""
     view = window.validation_view
     report = window.session.validation
@@ -110,22 +126,28 @@ def _stage_validation(window: MainWindow) -> None:
 # ------------------------------------------------------------------------------ evaluation
 
 
-def _apply_evaluation(window: MainWindow) -> None:
+def _apply_evaluation(window: ReviewWindow) -> None:
     _apply_viewer(window)
     window.docks["layers"].hide()
-    window.show_analysis("evaluation")
+    window.raise_panel("evaluation")
+    for key in ("inspector", "categories", "findings"):  # the canvas and the list share the top
+        window.docks[key].hide()
+    # room for all twelve summary numbers and the notes under them, from 700 px of height up
+    window.resizeDocks([window.docks["evaluation"]], [max(int(window.height() * 0.55), 440)], _vertical())
+    window.resizeDocks([window.docks["images"]], [int(window.width() * 0.35)], _horizontal())  # TP / FP / FN
+
+
+def _work_evaluation(window: ReviewWindow) -> None:
     window.analysis.auto_evaluate = True
     if window.session.evaluation is None and not window.analysis.running("evaluate") and window.analysis.can_evaluate():
         window.analysis.evaluate()
-    window.resizeDocks([window.docks["evaluation"]], [int(window.height() * 0.42)], _vertical())
-    window.resizeDocks([window.docks["images"]], [470], _horizontal())  # room for TP / FP / FN
 
 
-def _evaluation_ready(window: MainWindow) -> bool:
+def _evaluation_ready(window: ReviewWindow) -> bool:
     return window.session.evaluation is not None
 
 
-def _stage_evaluation(window: MainWindow) -> None:
+def _stage_evaluation(window: ReviewWindow) -> None:
     """Choose the two categories with the most ground truth, colour by match at IoU 0.50 and
     show the image of those with the most true and false positives."""
     view, ev = window.evaluation_view, window.session.evaluation
@@ -161,28 +183,33 @@ def _problem_role() -> int:
 register_view(ViewSpec("validation", "Validation", "the validator's report on the open predictions, grouped by problem",
                        _apply_validation, _stage_validation, _validation_ready))
 register_view(ViewSpec("evaluation", "Evaluation", "the official score: summary, per category, PR curves",
-                       _apply_evaluation, _stage_evaluation, _evaluation_ready))
+                       _apply_evaluation, _stage_evaluation, _evaluation_ready, _work_evaluation))
 
 
 # ------------------------------------------------------------------------------ matches
 
 
-def _apply_matches(window: MainWindow) -> None:
+def _apply_matches(window: ReviewWindow) -> None:
     _apply_viewer(window)
     window.docks["layers"].hide()
-    window.show_analysis("matches", run=True)
-    window.analysis.auto_evaluate = True
+    window.raise_panel("matches")
     for key in ("inspector", "categories", "findings"):  # the matches tables say what the inspector says
         window.docks[key].hide()
-    window.resizeDocks([window.docks["matches"]], [int(window.height() * 0.42)], _vertical())
+    window.resizeDocks([window.docks["matches"]], [int(window.height() * 0.5)], _vertical())
     _widen_image_list(window)
 
 
-def _matches_ready(window: MainWindow) -> bool:
+def _work_analysis(window: ReviewWindow) -> None:
+    """Matches and errors need an evaluation and its error analysis (which follows it)."""
+    window.analysis.auto_evaluate = True
+    window.run_panel("errors")
+
+
+def _matches_ready(window: ReviewWindow) -> bool:
     return window.session.evaluation is not None and window.errors.current() and not window.errors.running()
 
 
-def _stage_matches(window: MainWindow) -> None:
+def _stage_matches(window: ReviewWindow) -> None:
     """Show the image that loses the most AP and select a localisation or classification error
     in it (the one on the largest object), so its pair is drawn."""
     a = window.session.error_analysis
@@ -201,27 +228,26 @@ def _stage_matches(window: MainWindow) -> None:
 
 
 register_view(ViewSpec("matches", "Matches", "one image's predictions and ground truth, how each matched and why",
-                       _apply_matches, _stage_matches, _matches_ready))
+                       _apply_matches, _stage_matches, _matches_ready, _work_analysis))
 
 
 # ------------------------------------------------------------------------------ error analysis
 
 
-def _apply_errors(window: MainWindow) -> None:
+def _apply_errors(window: ReviewWindow) -> None:
     _apply_viewer(window)
     window.docks["layers"].hide()
-    window.show_analysis("errors", run=True)
-    window.analysis.auto_evaluate = True
-    window.resizeDocks([window.docks["errors"]], [int(window.height() * 0.5)], _vertical())
+    window.raise_panel("errors")
+    window.resizeDocks([window.docks["errors"]], [int(window.height() * 0.55)], _vertical())
     _widen_image_list(window)
 
 
-def _widen_image_list(window: MainWindow) -> None:
+def _widen_image_list(window: ReviewWindow) -> None:
     """Room for the error columns and the file name (the window widens the list again when they come)."""
     window.fit_image_list(window.image_list.preferred_width())
 
 
-def _stage_errors(window: MainWindow) -> None:
+def _stage_errors(window: ReviewWindow) -> None:
     """List the largest confusion between two categories (off the diagonal), as a click does."""
     conf = window.error_view.confusion
     m = conf.model.matrix
@@ -237,4 +263,4 @@ def _stage_errors(window: MainWindow) -> None:
 
 
 register_view(ViewSpec("errors", "Error analysis", "what each error type costs (dAP) and the confusion matrix",
-                       _apply_errors, _stage_errors, _matches_ready))
+                       _apply_errors, _stage_errors, _matches_ready, _work_analysis))

@@ -10,22 +10,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import (
     QAction,
-    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QKeySequence,
+    QGuiApplication,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QMainWindow,
-    QMenu,
     QMessageBox,
-    QToolBar,
+    QScrollArea,
     QWidget,
 )
 
@@ -47,10 +47,11 @@ from ..services.settings import Settings
 from ..services.workers import collect_garbage_on_gui_thread
 from ..widgets.canvas import Canvas
 from ..widgets.image_list import ImageListPanel
+from .layouts import ANALYSIS_DOCKS
+from .menus import build_actions, build_menus_and_toolbar, sync_toggle_actions
+from .workspaces import WORKSPACE_OF_PANEL, Workspaces, fits_screen
 
 APP_TITLE = "PlaceSeg Review"
-#: The bottom panels, hidden in the plain viewer.
-ANALYSIS_DOCKS = ("validation", "evaluation", "matches", "errors")
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +71,8 @@ class MainWindow(QMainWindow):
         self.last_error: str | None = None
         self.message_box: QMessageBox | None = None
         self._shut_down = False
+        self._shown_once = False
+        self._restored = False  # restore_layout put back a saved arrangement
 
         self.canvas = Canvas(self.session)
         self.setCentralWidget(self.canvas)
@@ -100,8 +103,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["matches"], self.docks["errors"])
         for key in ANALYSIS_DOCKS:
             self.docks[key].hide()
-        self.resizeDocks([self.docks["images"], self.docks["inspector"]], [370, 440], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["images"], self.docks["layers"]], [480, 330], Qt.Orientation.Vertical)
+        self.workspaces = Workspaces(self)  # Review, Validation, Evaluation, Matches, Errors
 
         nav = self.controller.navigation
         self.status = ReviewStatusBar(self.controller, nav.position, nav.orderChanged)
@@ -117,137 +119,35 @@ class MainWindow(QMainWindow):
         self.controller.predictionsRejected.connect(lambda _p: self.show_analysis("validation"))
         self.session.rejectedChanged.connect(self._on_rejected)
         self.session.validationChanged.connect(
-            lambda r: r is not None and self.status.showMessage(f"Predictions: {verdict_text(r)} (View ▸ Validation)", 10000))
+            lambda r: r is not None and self.status.showMessage(f"Predictions: {verdict_text(r)} (the Validation tab)", 10000))
         self.session.datasetChanged.connect(self._update_title)
         self.session.predictionsChanged.connect(self._update_title)
         self.session.rejectedChanged.connect(self._update_title)
         self.actions_by_name: dict[str, QAction] = {}
-        self._build_actions()
-        self._build_menus_and_toolbar()
-        self.session.optionsChanged.connect(self._sync_toggle_actions)
+        build_actions(self)
+        build_menus_and_toolbar(self)
+        self.addToolBarBreak()
+        self.addToolBar(self.workspaces.toolbar)
+        self.session.optionsChanged.connect(lambda opts: sync_toggle_actions(self, opts))
+        self.workspaces.switch("review")
 
     # -------------------------------------------------------------- layout
     def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{key}")
-        dock.setWidget(widget)
+        # In a scroll area, a panel whose controls need more room than the window gives scrolls
+        # instead of being painted over its neighbours or making the window grow by itself.
+        scroll = QScrollArea()
+        scroll.setObjectName(f"scroll-{key}")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
+        scroll.setMinimumSize(160, 90)
+        dock.setWidget(scroll)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(area, dock)
         self.docks[key] = dock
-
-    def _action(self, name: str, text: str, slot: object, shortcut: str | QKeySequence.StandardKey | list | None = None,
-                icon_name: str | None = None, checkable: bool = False, tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if icon_name:
-            action.setIcon(icon(icon_name))
-        if shortcut is not None:
-            if isinstance(shortcut, list):
-                action.setShortcuts([QKeySequence(s) for s in shortcut])
-            else:
-                action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        action.setToolTip(tip or text.replace("&", "").rstrip("…"))
-        (action.toggled if checkable else action.triggered).connect(slot)
-        self.addAction(action)
-        self.actions_by_name[name] = action
-        return action
-
-    def _build_actions(self) -> None:
-        c, s = self.controller, self.session
-        a = self._action
-        a("open_folder", "Open &data set folder…", self._ask_folder, QKeySequence.StandardKey.Open, "open-folder",
-          tip="Open a folder in the challenge layout (images/, annotations_instance/, imgCatIds.json)")
-        a("open_coco", "Open &COCO ground truth…", self._ask_coco, "Ctrl+Shift+O", "open-json",
-          tip="Open a COCO ground-truth JSON and choose its image folder")
-        a("open_preds", "Open &predictions…", self._ask_predictions, "Ctrl+P", "predictions",
-          tip="Open a predictions (submission) JSON for the open data set")
-        a("demo", "Open the &demo data set", lambda: c.open_demo(), None, "demo",
-          tip="Build (once) and open a synthetic data set with predictions")
-        a("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        a("first", "&First image", lambda: self._go(self.controller.navigation.first()), "Home", "first")
-        a("previous", "&Previous image", lambda: c.step(-1), ["PgUp", "P"], "previous")
-        a("next", "&Next image", lambda: c.step(1), ["PgDown", "N"], "next")
-        a("last", "&Last image", lambda: self._go(self.controller.navigation.last()), "End", "last")
-        a("fit", "&Fit image", self.canvas.fit, ["F", "Ctrl+0"], "fit")
-        a("zoom_in", "Zoom &in", lambda: self.canvas.zoom(1.25), QKeySequence.StandardKey.ZoomIn, "zoom-in")
-        a("zoom_out", "Zoom &out", lambda: self.canvas.zoom(0.8), QKeySequence.StandardKey.ZoomOut, "zoom-out")
-        a("find", "&Search images", self._focus_search, QKeySequence.StandardKey.Find)
-        for name, text, field, key, icon_name in (
-            ("show_gt", "&Ground truth", "show_gt", "G", "layer-gt"),
-            ("show_preds", "P&redictions", "show_preds", "R", "layer-preds"),
-            ("show_photo", "P&hoto", "show_photo", "Shift+H", None),
-            ("outlines", "&Outlines", "outlines", "O", None),
-            ("labels", "Category &names", "labels", "L", None),
-        ):
-            act = a(name, text, lambda on, f=field: s.update_options(**{f: on}), key, icon_name, checkable=True)
-            act.setChecked(getattr(s.options, field))
-        self._colour_group = QActionGroup(self)
-        for mode, text, key in (("instance", "Colour per &instance", "I"), ("category", "Colour per &category", "C")):
-            act = a(f"colour_{mode}", text, lambda on, m=mode: on and s.update_options(colour_mode=m), key, checkable=True)
-            act.setChecked(s.options.colour_mode == mode)
-            self._colour_group.addAction(act)
-        a("clear_selection", "Clear selection", lambda: s.select(None), "Esc")
-        a("validate", "&Validate predictions", lambda: self.show_analysis("validation", run=True), "Ctrl+Shift+V",
-          tip="Check the open predictions file for every problem (placeseg validate)")
-        a("evaluate", "&Evaluate predictions", lambda: self.show_analysis("evaluation", run=True), "Ctrl+E",
-          tip="Score the open predictions as the challenge does (placeseg evaluate)")
-        a("matches", "&Matches of this image", lambda: self.show_analysis("matches", run=True), "Ctrl+M",
-          tip="How each prediction and object of this image matched, and why the others did not")
-        a("errors", "Error &analysis", lambda: self.show_analysis("errors", run=True), "Ctrl+Shift+E",
-          tip="What each error type costs (dAP) and the confusion matrix of categories")
-        a("next_worst", "Next &worst image", lambda: self.matches_view.worst.step(1), "W",
-          tip="The next image by the order chosen in the matches view (share of lost AP, false positives…)")
-        a("previous_worst", "Previous worst ima&ge", lambda: self.matches_view.worst.step(-1), "Shift+W")
-
-    def _build_menus_and_toolbar(self) -> None:
-        act = self.actions_by_name
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        for name in ("open_folder", "open_coco", "open_preds"):
-            file_menu.addAction(act[name])
-        self.recent_menu = QMenu("Open &recent", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addMenu(self.recent_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(act["demo"])
-        file_menu.addSeparator()
-        file_menu.addAction(act["quit"])
-        view_menu = bar.addMenu("&View")
-        for name in ("show_photo", "show_gt", "show_preds", "outlines", "labels", None, "colour_instance",
-                     "colour_category", None, "fit", "zoom_in", "zoom_out", None, "find"):
-            view_menu.addSeparator() if name is None else view_menu.addAction(act[name])
-        view_menu.addSeparator()
-        panels = view_menu.addMenu("&Panels")
-        for dock in self.docks.values():
-            panels.addAction(dock.toggleViewAction())
-        check_menu = bar.addMenu("&Check")
-        check_menu.addAction(act["validate"])
-        check_menu.addAction(act["evaluate"])
-        check_menu.addAction(act["matches"])
-        check_menu.addAction(act["errors"])
-        go_menu = bar.addMenu("&Go")
-        for name in ("first", "previous", "next", "last", None, "next_worst", "previous_worst"):
-            go_menu.addSeparator() if name is None else go_menu.addAction(act[name])
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(act["demo"])
-        help_menu.addAction("&About", self._about)
-        tools = QToolBar("Main", self)
-        tools.setObjectName("toolbar-main")
-        tools.setMovable(False)
-        for name in ("open_folder", "open_coco", "open_preds", None, "first", "previous", "next", "last", None,
-                     "show_gt", "show_preds", None, "fit", "zoom_in", "zoom_out", None, "validate", "evaluate"):
-            tools.addSeparator() if name is None else tools.addAction(act[name])
-        self.addToolBar(tools)
-        self.toolbar = tools
-
-    def _sync_toggle_actions(self, opts: object) -> None:
-        for name in ("show_gt", "show_preds", "show_photo", "outlines", "labels"):
-            action = self.actions_by_name[name]
-            action.blockSignals(True)
-            action.setChecked(getattr(opts, name))
-            action.blockSignals(False)
-        self.actions_by_name[f"colour_{opts.colour_mode}"].setChecked(True)
 
     def _update_title(self) -> None:
         ds, preds = self.session.dataset, self.session.predictions
@@ -268,55 +168,100 @@ class MainWindow(QMainWindow):
                                     "(the Validation panel says why)")
 
     def fit_image_list(self, wanted: int) -> None:
-        """Widen the image list to ``wanted`` (all its columns), to at most 45 % of the window."""
+        """Widen the image list to ``wanted`` (all its columns): while reviewing to at most 30 %
+        of the window (the photo keeps its room; the list scrolls sideways for the rest), in the
+        analysis workspaces, whose work is the list's error columns, to 45 %."""
         dock = self.docks["images"]
-        wanted = min(wanted, self.width() * 45 // 100)
+        share = 30 if self.workspaces.current == "review" else 45
+        wanted = min(wanted, self.width() * share // 100)
         if dock.width() < wanted:
             self.resizeDocks([dock], [wanted], Qt.Orientation.Horizontal)
 
     def show_analysis(self, key: str, run: bool = False) -> None:
-        """Show an analysis panel (validation, evaluation, matches, errors); ``run``: (re)start its
-        work when possible (matches / errors: evaluate first if needed; the analysis follows)."""
+        """Show an analysis panel (validation, evaluation, matches, errors) in its workspace;
+        ``run``: (re)start its work when possible."""
+        self.workspaces.switch(WORKSPACE_OF_PANEL[key])
+        self.raise_panel(key)
+        if run:
+            self.run_panel(key)
+
+    def raise_panel(self, key: str) -> None:
         self.docks[key].show()
         self.docks[key].raise_()
-        if run and key == "validation" and self.analysis.can_validate():
+
+    def run_panel(self, key: str) -> None:
+        """Start a panel's work (matches / errors: evaluate first if needed; the analysis follows)."""
+        if key == "validation" and self.analysis.can_validate():
             self.analysis.validate()
-        elif run and key == "evaluation" and self.analysis.can_evaluate():
+        elif key == "evaluation" and self.analysis.can_evaluate():
             self.analysis.evaluate()
-        elif run and key in ("matches", "errors"):
+        elif key in ("matches", "errors"):
             if self.session.evaluation is None and self.analysis.can_evaluate() and not self.analysis.running("evaluate"):
                 self.analysis.evaluate()  # the error analysis follows it
             elif self.session.evaluation is not None and not self.errors.current() and not self.errors.running():
                 self.errors.run()
 
+    def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> bool:
+        """Put the window back as it was closed, unless that no longer fits the screen (another
+        monitor, a lower resolution): then it keeps its default size and arrangement."""
+        if geometry is None:
+            return False
+        default = self.size()
+        if not self.restoreGeometry(geometry):
+            return False
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None and not fits_screen(self.frameGeometry(), screen.availableGeometry()):
+            available = screen.availableGeometry()
+            self.resize(default.boundedTo(available.size()))
+            self.move(available.topLeft())
+            return False
+        if state is not None and self.restoreState(state):
+            self._restored = True
+            self.workspaces.follow_view("viewer")
+        return True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._restored:  # the default arrangement, at the size the window really has
+                self.workspaces.reset()
+            self.canvas.setFocus()  # keys (F, arrows, G, R…) reach the canvas, not the search box
+
     # ------------------------------------------------------------- actions
-    def _go(self, image_id: int | None) -> None:
+    def go(self, image_id: int | None) -> None:
         if image_id is not None:
             self.controller.go_to(image_id)
 
-    def _focus_search(self) -> None:
+    def focus_search(self) -> None:
         self.docks["images"].show()
         self.image_list.search.setFocus()
         self.image_list.search.selectAll()
 
-    def _ask_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open data set folder (challenge layout)")
+    def ask_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open data set folder (challenge layout)",
+                                                  self.settings.last_folder())
         if folder:
+            self.settings.set_last_folder(Path(folder).parent)
             self.controller.open_dataset(folder)
 
-    def _ask_coco(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open COCO ground truth", "", "JSON files (*.json)")
+    def ask_coco(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open COCO ground truth", self.settings.last_folder(),
+                                              "JSON files (*.json)")
         if not path:
             return
+        self.settings.set_last_folder(path)
         images = QFileDialog.getExistingDirectory(self, "Folder of the images", str(Path(path).parent))
         self.controller.open_dataset(path, images=images or None)
 
-    def _ask_predictions(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open predictions", "", "JSON files (*.json)")
+    def ask_predictions(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open predictions", self.settings.last_folder(),
+                                              "JSON files (*.json)")
         if path:
+            self.settings.set_last_folder(path)
             self.controller.open_predictions(path)
 
-    def _fill_recent(self) -> None:
+    def fill_recent(self) -> None:
         self.recent_menu.clear()
         recent = self.settings.recent()
         for item in recent:
@@ -336,8 +281,11 @@ class MainWindow(QMainWindow):
             self.controller.open_dataset(item["path"], images=item["images"] or None)
 
     def _about(self) -> None:
+        from ..services.desktop import app_version  # noqa: PLC0415 (only the About box needs it)
         box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_TITLE}",
+                          f"{APP_TITLE} {app_version()}\n\n"
                           "Browse Places Challenge 2017 images with ground-truth and prediction overlays.", parent=self)
+        box.setIconPixmap(icon("placeseg-review").pixmap(64, 64))
         box.open()
         self.message_box = box
 
@@ -376,7 +324,7 @@ class MainWindow(QMainWindow):
             return True
         self._shut_down = True
         self.errors.stop_auto()  # a pending automatic analysis must not start any more
-        self.settings.set_window_state(self.saveGeometry(), self.saveState())
+        self.settings.set_window_state(self.saveGeometry(), self.workspaces.review_state())
         self.settings.sync()
         return self.controller.shutdown()
 
