@@ -6,6 +6,7 @@
     DIR/annotations_instance/validation/ADE_val_*.png   (R = category, G = instance)
     DIR/imgCatIds.json                                  (these images, real val ids, 100 categories)
     DIR/predictions.json                                (a valid submission, AP in the 20-40 range)
+    DIR/predictions-b.json                              (a better model's, to compare with)
 
 It refuses to write into a non-empty folder that it did not make itself (marker file), so a
 mistyped path never overwrites the user's files.
@@ -27,7 +28,7 @@ from .atomic import write_bytes_atomic, write_text_atomic
 from .catalog import Catalog, Category
 from .categories import CATEGORY_NAMES
 from .errors import InputError
-from .synth import make_predictions, render_photo, synth_scene
+from .synth import PredictionStyle, make_predictions, render_photo, synth_scene
 
 DEFAULT_IMAGES = 24
 MARKER = ".placeseg-demo"
@@ -55,6 +56,9 @@ class DemoInfo:
     @property
     def image_dir(self) -> Path:
         return self.root / "images" / "validation"
+
+
+BETTER_MODEL = PredictionStyle(detect_large=0.92, detect_small=0.65, loose_fraction=0.2, wrong_class=0.08)
 
 
 def _check_target(root: Path) -> None:
@@ -102,7 +106,8 @@ def build_demo(
     for stale in [*image_dir.glob("ADE_val_*.jpg"), *ann_dir.glob("ADE_val_*.png")]:
         stale.unlink()
     records = []
-    predictions = []
+    predictions: list[dict] = []
+    predictions_b: list[dict] = []
     n_instances = 0
     for index in range(n_images):
         scene = synth_scene(seed, index)
@@ -115,11 +120,14 @@ def build_demo(
         write_bytes_atomic(image_dir / f"{stem}.jpg", _jpg_bytes(photo))
         write_bytes_atomic(ann_dir / f"{stem}.png", _png_bytes(planes))
         predictions.extend(make_predictions(np.random.default_rng([seed, index, 1]), scene))
+        # a second, better model (fewer misses, tighter masks): what `compare` is for
+        predictions_b.extend(make_predictions(np.random.default_rng([seed, index, 3]), scene, BETTER_MODEL))
         records.append(scene.record)
         n_instances += len(scene.objects)
         if progress:
             progress(index + 1, n_images)
     catalog = Catalog(images=records, categories=[Category(i + 1, n) for i, n in enumerate(CATEGORY_NAMES)])
     write_text_atomic(base / "imgCatIds.json", json.dumps(catalog.to_json_dict()))
+    write_text_atomic(base / "predictions-b.json", json.dumps(predictions_b))
     write_text_atomic(base / "predictions.json", json.dumps(predictions))
     return DemoInfo(base, n_images, n_instances, len(predictions))

@@ -251,17 +251,17 @@ def test_a_predictions_file_alone_opens_the_data_set_it_sits_in(qtbot, window, t
     assert errors == []
 
 
-def test_a_second_predictions_file_is_kept_for_comparing(qtbot, window, tiny_set: TinySet, tmp_path: Path):
+def test_a_second_predictions_file_is_compared_with_the_first(qtbot, window, tiny_set: TinySet, tmp_path: Path):
     second = tmp_path / "second.json"
     shutil.copy(tiny_set.predictions, second)
-    messages: list[str] = []
-    window.controller.message.connect(messages.append)
-    window.controller.open_paths([str(tiny_set.predictions), str(second), str(tiny_set.root)])
+    with qtbot.waitSignal(window.session.comparisonChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is not None):
+        window.controller.open_paths([str(tiny_set.predictions), str(second), str(tiny_set.root)])
     wait_settled(qtbot, window)
-    qtbot.waitUntil(lambda: window.session.predictions is not None, timeout=WAIT_MS)
     assert _shown(window) == (str(tiny_set.root), tiny_set.predictions)
     assert window.controller.compare_predictions == second
-    assert any("not available yet" in m and "second.json" in m for m in messages)
+    state = window.session.comparison
+    assert (state.name_a, state.name_b) == (tiny_set.predictions.name, "second.json")
+    assert state.comparison.mean_ap_delta == 0.0  # the same file twice
 
 
 def test_the_command_line_takes_a_predictions_file_and_its_data_root_in_any_order(tiny_set: TinySet, tmp_path: Path):

@@ -1,6 +1,6 @@
 """``placeseg-review``: the desktop application's entry point.
 
-    placeseg-review [PATH ...] [--images DIR] [--preds P.json] [--demo]
+    placeseg-review [PATH ...] [--images DIR] [--preds P.json] [--preds-b B.json] [--demo]
                     [--image-id N] [--view NAME] [--screenshot OUT.png [--size WxH]]
     placeseg-review --install-desktop | --uninstall-desktop | --version
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "and predictions JSONs: any mix, in any order (what each is, is sniffed)")
     p.add_argument("--images", metavar="DIR", help="image folder of a COCO ground-truth JSON")
     p.add_argument("--preds", metavar="P.json", help="predictions (submission) JSON to overlay")
+    p.add_argument("--preds-b", metavar="B.json", help="a second predictions file to compare with the first")
     p.add_argument("--demo", action="store_true", help="build the demo data set once (cached) and open it")
     p.add_argument("--image-id", type=int, metavar="N", help="show this image id first")
     p.add_argument("--view", choices=sorted(VIEWS), default="viewer", help="the view to open (default: viewer)")
@@ -205,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
 
     ctrl = window.controller
+    if args.preds_b:
+        window.compare.request(args.preds_b)  # compared once the first predictions are open
     if args.demo:
         ctrl.open_demo(image_id=args.image_id)
     elif args.paths:

@@ -24,7 +24,7 @@ from ..evaluation import (
 from ..evaluation.notes import quirk_notes as notes
 from ..evaluation.notes import size_notes
 from ..jsonio import JsonFileError
-from ..submissions import Submission, SubmissionError
+from ..submissions import Submission, SubmissionError, format_note
 from .options import add_size_limit
 from .progress import StderrProgress
 
@@ -180,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
     print("", file=out)
     for line in category_table(result):
         print(line, file=out)
-    extra = notes(result) + size_notes(gt, sub)
+    # a file pycocotools scores though it is not the challenge's RLE: one line says so
+    extra = [line for line in (format_note(sub),) if line] + notes(result) + size_notes(gt, sub)
     if any(line.startswith("README rule broken") for line in extra):  # (notes name it for Places sets)
         extra.append("To score with the README rule applied, run again with --readme-rule.")
     if extra:

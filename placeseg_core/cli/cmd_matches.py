@@ -13,6 +13,7 @@ import sys
 
 from ..errors import InputError
 from ..evaluation import evaluate
+from ..submissions import format_note
 from .cmd_evaluate import add_input_arguments, eval_params, load_cli_inputs
 from .progress import StderrProgress
 
@@ -50,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"image {args.image_id} is not in the ground truth's images")
     result = evaluate(gt, sub, engine=args.engine, readme_rule=args.readme_rule,
                       progress=StderrProgress("evaluate"), workers=args.workers, params=params)
+    note = format_note(sub)
+    if note:  # stdout is JSON: the note that the file is not the challenge's format goes to stderr
+        print(f"placeseg matches: {note}", file=sys.stderr)
     doc = result.records.image(args.image_id).to_json()
     sys.stdout.write(format_records(doc) + "\n")
     return 0

@@ -14,7 +14,9 @@ from ..jsonio import paused_gc
 from ..submissions import (
     Submission,
     finish_split_load,
+    image_sizes,
     load_submission,
+    rasterise,
     start_split_load,
     submission_from_parsed,
 )
@@ -71,7 +73,16 @@ def load_inputs(gt: GroundTruth | dict[str, Any] | str | os.PathLike[str],
         raise
     loaded_gt = time.perf_counter()
     sub = finish_split_load(split) if split is not None else as_submission(predictions)
+    loaded_sub = time.perf_counter()
     if timings is not None:
         timings["load_ground_truth"] = loaded_gt - started
-        timings["load_submission"] = time.perf_counter() - loaded_gt
-    return Inputs(truth, sub, check_images(truth, sub))
+        timings["load_submission"] = loaded_sub - loaded_gt
+    img_idx = check_images(truth, sub)
+    if sub.needs_image_sizes:
+        # polygons and boxes (item 0 has a bbox) drawn at their images' sizes, as pycocotools'
+        # annToRLE draws them: a new Submission, the caller's stays as it was
+        with paused_gc():
+            sub = rasterise(sub, image_sizes(truth.dataset.get("images")), workers=workers)
+        if timings is not None:
+            timings["draw_masks"] = time.perf_counter() - loaded_sub
+    return Inputs(truth, sub, img_idx)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..jsonio import in_worker_thread, paused_gc, read_json_file, release_in_pie
 from ..safety.masks import compressed_rle_columns, rle_statuses
 from .items import submission_from_items
 from .model import Submission, first_item_uses_bbox
+from .shapes import KIND_BOX, KIND_POLYGON, BoxPolygon, placeholder
 
 _FIELDS = ("image_id", "category_id", "segmentation", "score")
 
@@ -57,7 +59,11 @@ def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = No
     # operation on 200k items holds the GIL for 10-20 ms, a stutter in the window each time.
     cols = extract_columns_in_pieces(items, bbox) if in_worker_thread() else extract_columns(items, bbox)
     if cols is None:
-        return None
+        # the box path also takes polygons and items without a mask (drawn later: .shapes)
+        if not use_bbox:
+            return None
+        with paused_gc():  # 200k polygon lists in hand: a full collection would walk them all
+            return box_path_columns(items, source)
     # The segmentation dicts are used as they are: pycocotools reads only 'size' and 'counts'.
     return Submission(cols.image_ids, cols.category_ids, cols.scores, cols.segs, cols.bboxes, source, cols.extra,
                       mask_sizes=cols.hw)
@@ -150,6 +156,57 @@ def _bbox_column(items: list[Any]) -> np.ndarray | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return column if np.isfinite(column).all() else None  # the per-item loader names a NaN box
+
+
+_ABSENT = object()
+
+
+def box_path_columns(items: list[Any], source: str) -> Submission | None:
+    """The box path's bulk columns when every mask is a polygon list, absent (the box is the
+    mask) or a compressed RLE; None when anything looks unusual (then the per-item loader
+    says what). Polygons and boxes wait for their image's size (:func:`.shapes.rasterise`)."""
+    if _types(items) != {dict}:
+        return None
+    try:
+        image_ids = list(map(itemgetter("image_id"), items))
+        category_ids = list(map(itemgetter("category_id"), items))
+        scores = list(map(itemgetter("score"), items))
+    except KeyError:
+        return None
+    if _types(image_ids) != {int} or _types(category_ids) != {int} or not _types(scores) <= {int, float}:
+        return None
+    segs = [it.get("segmentation", _ABSENT) for it in items]
+    kinds = np.fromiter((2 if s is _ABSENT else 1 if type(s) is list else 0 for s in segs), dtype=np.int8,
+                        count=len(segs))
+    rle_at = np.flatnonzero(kinds == 0).tolist()
+    rle_columns = compressed_rle_columns([segs[i] for i in rle_at]) if rle_at else ([], [], np.zeros((0, 2), np.int64))
+    bboxes = _bbox_column(items)
+    if rle_columns is None or bboxes is None:
+        return None
+    try:
+        img = np.array(image_ids, dtype=np.int64)
+        cat = np.array(category_ids, dtype=np.int64)
+        sc = np.array(scores, dtype=np.float64)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    counts, _, hw_rle = rle_columns
+    if not np.isfinite(sc).all() or (rle_at and rle_statuses(counts, hw_rle[:, 0], hw_rle[:, 1]).any()):
+        return None
+    hw = np.zeros((len(items), 2), dtype=np.int64)
+    hw[rle_at] = hw_rle
+    stand_in = placeholder()
+    rles: list[Any] = [stand_in if k else s for k, s in zip(kinds.tolist(), segs, strict=True)]
+    pending: dict[int, Any] = {i: segs[i] for i in np.flatnonzero(kinds == 1).tolist()}
+    box_at = np.flatnonzero(kinds == 2)
+    if box_at.size:  # loadRes: [[x1, y1, x1, y2, x2, y2, x2, y1]], x2 = x + w, y2 = y + h
+        x1, y1, w, h = bboxes[box_at].T
+        corners = np.stack([x1, y1, x1, y1 + h, x1 + w, y1 + h, x1 + w, y1], axis=1).tolist()
+        pending.update(zip(box_at.tolist(), (BoxPolygon([c]) for c in corners), strict=True))
+    extra = set(chain.from_iterable(items)).difference(_FIELDS)  # every key of every item, in C
+    mask_kinds = {name: n for name, n in ((KIND_POLYGON, len(pending) - box_at.size), (KIND_BOX, int(box_at.size)))
+                  if n}
+    return Submission(img, cat, sc, rles, bboxes, source, extra, mask_sizes=hw, mask_kinds=mask_kinds,
+                      pending_polygons=pending)
 
 
 def submission_from_parsed(items: Any, source: str = "<memory>") -> Submission:

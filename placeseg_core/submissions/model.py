@@ -27,6 +27,12 @@ class Submission:
     source: str = "<memory>"
     extra_fields: set[str] = field(default_factory=set)
     mask_sizes: np.ndarray | None = None  # int64 (N, 2): each mask's [height, width]
+    #: items whose mask was not given as compressed RLE, by kind ("polygon", "uncompressed RLE",
+    #: "box only"; see :mod:`.shapes`): empty for a file in the challenge's format
+    mask_kinds: dict[str, int] = field(default_factory=dict)
+    #: item -> polygons (a box-only item's: its box) still to be drawn at the image's size by
+    #: :func:`~placeseg_core.submissions.rasterise`; ``rles[i]`` is a placeholder until then
+    pending_polygons: dict[int, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mask_sizes is None:
@@ -39,6 +45,11 @@ class Submission:
     def uses_bbox_areas(self) -> bool:
         """True when pycocotools' loadRes takes areas from boxes (first item has a bbox)."""
         return self.bboxes is not None
+
+    @property
+    def needs_image_sizes(self) -> bool:
+        """Polygons or boxes wait to be drawn at their images' sizes (see ``rasterise``)."""
+        return bool(self.pending_polygons)
 
     def to_items(self) -> list[dict[str, Any]]:
         """The predictions as the JSON objects pycocotools' ``loadRes`` takes."""

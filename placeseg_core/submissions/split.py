@@ -68,7 +68,7 @@ def _find_cuts(path: Path, size: int) -> list[tuple[int, int]] | None:
     with open_input(path) as handle:
         # a file with a byte-order mark is refused by the single-process loader, which says why
         first = handle.read(_WINDOW).lstrip()
-        if not first.startswith(b"["):
+        if not first.startswith(b"[") or not _first_item_is_rle(first):
             return None
         for share in CUT_SHARES:
             offset = max(int(size * share), cuts[-1][1] + 1 if cuts else 0)
@@ -77,6 +77,19 @@ def _find_cuts(path: Path, size: int) -> list[tuple[int, int]] | None:
             if match is not None:
                 cuts.append((offset + match.start(), offset + match.end() - 1))
     return cuts or None
+
+
+def _first_item_is_rle(head: bytes) -> bool:
+    """False when the file's first item (if it fits in ``head``) has a mask that is not a
+    compressed RLE: polygons, run lists or boxes (see :mod:`.shapes`) take the per-item loader,
+    so a helper parsing the tail would be wasted (the head would be parsed twice)."""
+    try:
+        text = head[1:].decode("utf-8", errors="ignore")
+        item, _ = json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))
+    except ValueError:
+        return True  # cut inside the first item: let the usual path decide
+    seg = item.get("segmentation") if isinstance(item, dict) else None
+    return isinstance(seg, dict) and isinstance(seg.get("counts"), str)
 
 
 def load_submission(path: str | os.PathLike[str], workers: int | None = None) -> Submission:

@@ -19,7 +19,7 @@ import numpy as np
 from ..catalog import SPLITS, Catalog, is_places_catalog
 from ..errors import InputError
 from ..jsonio import paused_gc, release_in_pieces
-from . import advice, checks
+from . import advice, checks, shapes
 from .images import decide_expectation, file_number_evidence, image_table
 from .reader import DEFAULT_MAX_BYTES, FAILED, parse_submission, read_bytes
 from .report import DEFAULT_MAX_LOCATIONS, ProblemCollector, ValidationReport
@@ -191,6 +191,8 @@ def _check_items(
     expect = decide_expectation(cols, table, catalog, split, expected, evidence)
     pos, found, _ = checks.check_images(cols, table, catalog, expect, out)
     checks.check_sizes(cols, table, pos, found, out)
+    # polygons, run lists, boxes without a mask: not the format, yet scored when item 0 has a bbox
+    kinds = shapes.check_shapes(items, cols, table, pos, found, out) if cols.shapes else {}
     category_ids = np.array(sorted(c.id for c in catalog.categories) or range(1, 101), dtype=np.int64)
     checks.check_categories(cols, category_ids, out, places)
     tracker.advance(930)
@@ -211,6 +213,7 @@ def _check_items(
         expected_images=None if expect.expected is None else int(expect.expected.size),
         missing_images=missing if expect.expected is not None else None,
         uses_bbox_areas=uses_boxes,
+        mask_kinds=kinds,
         rules="places" if places else "coco",
         **dup_stats,
     )

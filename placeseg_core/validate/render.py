@@ -65,4 +65,8 @@ def _stats_lines(stats: dict[str, Any]) -> list[str]:
     if stats.get("mask_area_range"):
         lo, hi = stats["mask_area_range"]
         out.append(f"mask area range: {lo:,} .. {hi:,} pixels")
+    if stats.get("mask_kinds"):
+        kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(stats["mask_kinds"].items()))
+        out.append(f"masks not in compressed RLE: {kinds} (item 0 has a bbox: the official pipeline "
+                   "scores them, see the errors above)")
     return out

@@ -87,6 +87,9 @@ class Columns:
     counts_ok: np.ndarray  # True where counts is a string
     counts_len: np.ndarray  # its length (taken while the strings are in cache)
     extra_keys: dict[int, list[str]] = field(default_factory=dict)  # item -> keys beyond the 4
+    # item -> (kind, segmentation) of masks that are not compressed RLE, found when item 0 has a
+    # bbox: the official pipeline scores them (checked against the image: validate.shapes)
+    shapes: dict[int, tuple[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, n: int) -> Columns:
@@ -184,7 +187,7 @@ def _check_int_field(i: int, item: dict[str, Any], key: str, out: ProblemCollect
 _MISSING = object()
 
 
-def _slow_item(i: int, item: Any, cols: Columns, out: ProblemCollector) -> None:
+def _slow_item(i: int, item: Any, cols: Columns, out: ProblemCollector, boxes: bool = False) -> None:
     """Check one item field by field, recording every problem it has."""
     if not isinstance(item, dict):
         out.add("not-an-object", f"item {i} is {json_kind(item)} {short_repr(item)}, expected an object", i)
@@ -212,7 +215,11 @@ def _slow_item(i: int, item: Any, cols: Columns, out: ProblemCollector) -> None:
         else:
             cols.score[i], cols.score_ok[i] = as_float, True
     seg = item.get("segmentation", _MISSING)
-    if seg is _MISSING:
+    if boxes and (seg is _MISSING or isinstance(seg, list)):
+        # item 0 has a bbox: pycocotools scores a box-only item's box, and polygons (both drawn
+        # at the image's size); reported with what it does once the image is known
+        cols.shapes[i] = ("box only", None) if seg is _MISSING else ("polygon", seg)
+    elif seg is _MISSING:
         out.add("missing-field", f"item {i} has no 'segmentation'", i, image_id, "segmentation")
     elif not isinstance(seg, dict):
         hint = ""
@@ -220,17 +227,18 @@ def _slow_item(i: int, item: Any, cols: Columns, out: ProblemCollector) -> None:
             hint = (" (polygons: pycocotools' loadRes takes each area with mask.area, which reads only "
                     "compressed RLE, and fails with a TypeError; only when item 0 has a non-empty bbox "
                     "does it take areas from the boxes and rasterise polygons at the image's size. "
-                    "Encode the mask as RLE)")
+                    "Encode the mask as RLE: the challenge's format)")
         out.add("bad-type", f"item {i}: segmentation must be an object {{size, counts}}, got {json_kind(seg)}{hint}", i, image_id, "segmentation")
     else:
-        _slow_segmentation(i, seg, image_id, cols, out)
+        _slow_segmentation(i, seg, image_id, cols, out, boxes)
     if len(item) != 4 or not _REQUIRED_SET.issubset(item):
         extra = [str(key) for key in item if key not in _REQUIRED_SET]
         if extra:
             cols.extra_keys[i] = extra
 
 
-def _slow_segmentation(i: int, seg: dict[str, Any], image_id: int | None, cols: Columns, out: ProblemCollector) -> None:
+def _slow_segmentation(i: int, seg: dict[str, Any], image_id: int | None, cols: Columns, out: ProblemCollector,
+                       boxes: bool = False) -> None:
     size = seg.get("size", _MISSING)
     counts = seg.get("counts", _MISSING)
     if size is _MISSING:
@@ -249,6 +257,8 @@ def _slow_segmentation(i: int, seg: dict[str, Any], image_id: int | None, cols: 
         cols.counts[i] = counts
         cols.counts_ok[i] = True
         cols.counts_len[i] = len(counts)
+    elif isinstance(counts, list) and boxes and size is not _MISSING:
+        cols.shapes[i] = ("uncompressed RLE", seg)  # compressed at its size and scored: see above
     elif isinstance(counts, list):
         out.add(
             "bad-rle",
@@ -272,11 +282,14 @@ def scan_items(
     """Structural checks of every item; returns the columns for the cross-item checks."""
     n = len(items)
     cols = Columns.empty(n)
+    # pycocotools' loadRes rule: a bbox on item 0 (not []) sends every item down the box path
+    first = items[0] if items else None
+    boxes = isinstance(first, dict) and "bbox" in first and first["bbox"] != []
     for lo in range(0, n, CHUNK_ITEMS):
         chunk = items[lo : lo + CHUNK_ITEMS]
         if not _fast_chunk(chunk, lo, cols):
             for j, item in enumerate(chunk):
-                _slow_item(lo + j, item, cols, out)
+                _slow_item(lo + j, item, cols, out, boxes)
         if progress:
             progress(min(lo + CHUNK_ITEMS, n), n)
         if check_cancel:

@@ -34,7 +34,7 @@ from placeseg_core.layout import DatasetLayout, discover
 from placeseg_core.safety.coco import annotation_problem, first_unusable_rle
 from placeseg_core.safety.files import open_input
 from placeseg_core.safety.numbers import is_int64, short
-from placeseg_core.submissions import Submission, SubmissionError, load_submission
+from placeseg_core.submissions import Submission, SubmissionError, load_submission, rasterise
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -300,6 +300,12 @@ def load_predictions(path: str | os.PathLike[str], dataset: ReviewDataset | None
     # the evaluator's bulk loader (same columns and messages, ~5x faster than item by item); one
     # process: this runs in a worker thread, where forking is unsafe
     sub = load_submission(p, workers=1)
+    if sub.needs_image_sizes:
+        # polygons and boxes (item 0 has a bbox): drawn at the images' sizes now, as pycocotools
+        # draws them, so that the canvas, the evaluation and the tables see compressed RLE
+        if dataset is None:
+            raise SubmissionError(f"{p}: its polygons are drawn at their images' sizes: open a data set first")
+        sub = rasterise(sub, {e.id: (e.height, e.width) for e in dataset.entries}, skip_unknown=True)
     ids = set(dataset.index_of) if dataset is not None else None
     index = index_predictions(sub, ids, p)
     if dataset is not None:

@@ -45,6 +45,7 @@ class OverlayOptions:
     top_k: int = 100  # 0 = no limit
     hidden_categories: frozenset[int] = field(default_factory=frozenset)
     pred_status: PredStatus | None = None  # colour predictions by a status (e.g. match) instead
+    gt_status: GtStatus | None = None  # colour ground truth by a status (e.g. found by A, B) instead
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +68,25 @@ class PredStatus:
     def name_of(self, index: int) -> str | None:
         code = self.code_of(index)
         return None if code is None else self.names.get(code)
+
+
+@dataclass(frozen=True, eq=False)
+class GtStatus:
+    """A per-object status that colours the ground truth, whatever ``colour_mode`` says.
+
+    ``codes[(image id, instance id)]`` is the status of that object (instance id: the PNG's green
+    value, a COCO file's annotation id); an object without one is drawn grey. Compared by
+    identity, as :class:`PredStatus`.
+    """
+
+    codes: dict[tuple[int, int], int]
+    colours: dict[int, tuple[int, int, int]]
+    names: dict[int, str]
+    title: str = ""
+
+    def colour_of(self, image_id: int, instance_id: int) -> tuple[int, int, int]:
+        code = self.codes.get((image_id, instance_id))
+        return self.colours.get(code, (128, 128, 128)) if code is not None else (128, 128, 128)
 
 
 @dataclass(frozen=True)
@@ -93,7 +113,7 @@ class PredLayer:
 
 
 def _gt_key(o: OverlayOptions) -> tuple:
-    return (o.colour_mode, o.gt_opacity, o.outlines, o.hidden_categories)
+    return (o.colour_mode, o.gt_opacity, o.outlines, o.hidden_categories, id(o.gt_status))
 
 
 def _pred_key(o: OverlayOptions) -> tuple:
@@ -158,10 +178,12 @@ class HoverInfo:
         return None
 
 
-def gt_colours(prep: PreparedImage, mode: str) -> dict[int, tuple[int, int, int]]:
-    """Colour of each ground-truth label under a colour mode."""
+def gt_colours(prep: PreparedImage, mode: str, status: GtStatus | None = None) -> dict[int, tuple[int, int, int]]:
+    """Colour of each ground-truth label under a colour mode (or a status, when given)."""
     if prep.gt is None:
         return {}
+    if status is not None:
+        return {i.label: status.colour_of(prep.entry.id, i.instance_id) for i in prep.gt.instances}
     if mode == "category":
         return {i.label: category_overlay_colour(i.category_id) for i in prep.gt.instances}
     return {i.label: instance_overlay_colour(k) for k, i in enumerate(prep.gt.instances, start=1)}
@@ -183,7 +205,7 @@ def render_gt(prep: PreparedImage, opts: OverlayOptions) -> np.ndarray | None:
     gt = prep.gt
     if gt is None:
         return None
-    colours = gt_colours(prep, opts.colour_mode)
+    colours = gt_colours(prep, opts.colour_mode, opts.gt_status)
     hidden = opts.hidden_categories
     size = int(gt.labels.max()) + 1 if gt.labels.size else 1
     size = max(size, max((i.label for i in gt.instances), default=0) + 1)
@@ -264,7 +286,7 @@ def gt_labels(prep: PreparedImage, opts: OverlayOptions, names: dict[int, str]) 
         return []
     h, w = prep.shape
     min_area = LABEL_MIN_AREA_FRACTION * h * w
-    colours = gt_colours(prep, opts.colour_mode)
+    colours = gt_colours(prep, opts.colour_mode, opts.gt_status)
     chosen = sorted((i for i in prep.gt.instances if i.area >= min_area and i.category_id not in opts.hidden_categories),
                     key=lambda i: -i.area)[:LABEL_MAX]
     return [Label(i.anchor[0], i.anchor[1], names.get(i.category_id, str(i.category_id)), colours[i.label])

@@ -118,7 +118,7 @@ class GtModel(_ObjectModel):
         if prep.gt is None:
             return []
         names = self.session.category_names()
-        colours = gt_colours(prep, self.session.options.colour_mode)
+        colours = gt_colours(prep, self.session.options.colour_mode, self.session.options.gt_status)
         ids = self._gt_ids(prep)
         return [(i.label, colours[i.label], i.instance_id, ids.get(i.label, ""),
                  f"{names.get(i.category_id, '?')} ({i.category_id})",
@@ -209,7 +209,7 @@ class InspectorPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
         self._syncing = False
-        self._colour_mode = (session.options.colour_mode, session.options.pred_status)
+        self._colour_mode = (session.options.colour_mode, session.options.pred_status, session.options.gt_status)
         for table, kind in ((self.gt_table, "gt"), (self.pred_table, "pred")):
             table.selectionModel().currentRowChanged.connect(
                 lambda cur, _prev, t=table, k=kind: self._on_row(t, k, cur))
@@ -249,8 +249,8 @@ class InspectorPanel(QWidget):
         self._on_selection(self.session.selection)
 
     def _on_options(self, opts: object) -> None:
-        if (opts.colour_mode, opts.pred_status) != self._colour_mode:  # swatches change: rebuild the rows
-            self._colour_mode = (opts.colour_mode, opts.pred_status)
+        if (opts.colour_mode, opts.pred_status, opts.gt_status) != self._colour_mode:  # swatches change: rebuild the rows
+            self._colour_mode = (opts.colour_mode, opts.pred_status, opts.gt_status)
             self._rebuild()
             return
         self.gt_model.update_dim()  # filters only grey rows out; selection and scroll stay

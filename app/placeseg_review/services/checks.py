@@ -66,6 +66,11 @@ class AnalysisController(QObject):
         return self.session.dataset is not None and self.session.predictions is not None
 
     @property
+    def truth(self) -> ScoringTruth | None:
+        """The ground truth of the open data set with its instance ids, once an evaluation built it."""
+        return self._truth
+
+    @property
     def ground_truth(self) -> GroundTruth | None:
         """The ground truth the last evaluation of the open data set scored against."""
         return self._truth.gt if self._truth is not None else None

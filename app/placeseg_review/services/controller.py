@@ -53,6 +53,7 @@ class ReviewController(QObject):
     jobChanged = Signal()  # a job started, progressed or ended (see ``jobs``)
     message = Signal(str)  # a status-bar message
     predictionsRejected = Signal(object)  # Path of a predictions file that could not be loaded
+    compareRequested = Signal(object)  # Path of a second predictions file to compare with the open one
     imageMissing = Signal(int, int)  # an image id asked for (command line) that the data set lacks, the one shown
 
     def __init__(self, session: ReviewSession, settings: Settings, parent: QObject | None = None) -> None:
@@ -72,6 +73,7 @@ class ReviewController(QObject):
         self.focus = CategoryFocus(session, self)  # what choosing categories does to the list and canvas
         self.focus.message.connect(self.message)
         self.prefetch_radius = 2
+        self.drawn_instead: PredictionIndex | None = None  # predictions drawn instead of the open ones
         self.compare_predictions: Path | None = None  # a second predictions file given (compare: later)
         self._pending_selection: tuple[int, Selection | SelectionOf] | None = None  # to select once shown
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
@@ -165,8 +167,8 @@ class ReviewController(QObject):
         a desktop's ``%F``): each is sniffed; the data set opens first (it gives the ids).
 
         Predictions alone go to the open data set, or open the data set they sit in (a challenge
-        layout's root). A second predictions file is kept in ``compare_predictions`` for
-        comparing; anything beyond that is named and ignored."""
+        layout's root). A second predictions file is compared with the first
+        (``compareRequested``); anything beyond that is named and ignored."""
         datasets: list[Path] = []
         preds: list[Path] = [Path(predictions)] if predictions is not None else []
         for path in map(Path, paths):
@@ -187,8 +189,7 @@ class ReviewController(QObject):
         if preds:  # a new pair of predictions replaces the previous one
             self.compare_predictions = preds[1] if len(preds) > 1 else None
         if len(preds) > 1:
-            self.message.emit(f"Comparing two predictions files is not available yet; showing {preds[0].name} "
-                              f"({preds[1].name} is kept for comparing)")
+            self.compareRequested.emit(preds[1])  # compared once the first one is open
         ignored = datasets[1:] + preds[2:]
         if ignored:
             self.message.emit(f"One data set and two predictions files at a time: ignored "
@@ -207,6 +208,7 @@ class ReviewController(QObject):
     def _dataset_opened(self, ds: ReviewDataset, path: Path, images: str | None,
                         predictions: str | os.PathLike[str] | None, image_id: int | None) -> None:
         self.cancel_job("scan")
+        self.drawn_instead = None
         self.cache.set_sources(ds, None)
         self.session.set_dataset(ds)
         self.settings.add_recent("dataset", path, images)
@@ -246,11 +248,22 @@ class ReviewController(QObject):
             self.predictionsRejected.emit(path)
 
     def _predictions_loaded(self, index: PredictionIndex, path: Path) -> None:
+        self.drawn_instead = None
         self.cache.set_sources(self.session.dataset, index)
         self.session.set_predictions(index)
         self.settings.add_recent("predictions", path)
         if index.unknown_images:
             self.message.emit(f"{index.unknown_images} prediction(s) name images not in this data set")
+        if self.session.current_id is not None:
+            self.go_to(self.session.current_id)
+
+    def draw_predictions_of(self, index: PredictionIndex | None) -> None:
+        """Draw another file's predictions (compare: B) on the photo instead of the open ones;
+        None: the open ones again. Only the drawing changes: scores and tables stay A's."""
+        if index is self.drawn_instead:
+            return
+        self.drawn_instead = index
+        self.cache.set_sources(self.session.dataset, index or self.session.predictions)
         if self.session.current_id is not None:
             self.go_to(self.session.current_id)
 

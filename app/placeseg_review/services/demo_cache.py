@@ -39,7 +39,7 @@ def demo_dir() -> Path:
 
 
 def demo_is_complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in (MARKER, "imgCatIds.json", "predictions.json"))
+    return all((folder / name).is_file() for name in (MARKER, "imgCatIds.json", "predictions.json", "predictions-b.json"))
 
 
 def ensure_demo(progress: Callable[[int, int], None] | None = None, n_images: int = DEFAULT_IMAGES,

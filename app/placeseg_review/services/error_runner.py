@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 
 from placeseg_core.analysis import ErrorAnalysis, Overlaps, analyze
 from placeseg_core.evaluation import EvaluationCancelled, EvaluationResult, GroundTruth
@@ -21,6 +21,7 @@ from placeseg_core.submissions import Submission
 from ..model.evaluation import Evaluation
 from .checks import AnalysisController
 from .controller import ReviewController
+from .runner import AnalysisRunner
 from .session import ReviewSession
 from .workers import Cancelled, Task
 
@@ -29,16 +30,12 @@ PROGRESS_TOTAL = 1000
 AUTO_DELAY_MS = 250  # see ErrorAnalysisRunner.__init__
 
 
-class ErrorAnalysisRunner(QObject):
-    runningChanged = Signal(bool)
-    progressed = Signal(int, int)  # done, total
-    cancelled = Signal()
-    failed = Signal(str)
+class ErrorAnalysisRunner(AnalysisRunner):
+    key = ERRORS
 
     def __init__(self, session: ReviewSession, controller: ReviewController, analysis: AnalysisController,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.session, self.controller, self.analysis = session, controller, analysis
+        super().__init__(session, controller, analysis, parent)
         self.auto = True  # analyse every finished evaluation, and again at each chosen threshold
         self.last_seconds: float | None = None  # wall time of the last finished run (worker + delivery)
         self.was_cancelled = False
@@ -53,9 +50,6 @@ class ErrorAnalysisRunner(QObject):
         session.thresholdChanged.connect(self._on_threshold)
 
     # ---------------------------------------------------------------- state
-    def running(self) -> bool:
-        return ERRORS in self.controller.jobs
-
     def can_run(self) -> bool:
         ev, preds = self.session.evaluation, self.session.predictions
         return (ev is not None and preds is not None and self.analysis.ground_truth is not None
@@ -119,10 +113,6 @@ class ErrorAnalysisRunner(QObject):
             on_progress=self.progressed.emit,
             on_finished=lambda: self.runningChanged.emit(self.running()))
         self.runningChanged.emit(True)
-
-    def cancel(self) -> None:
-        if self.running():
-            self.controller.cancel_job(ERRORS)
 
     def _on_cancelled(self) -> None:
         self.was_cancelled = True

@@ -15,10 +15,11 @@ from PySide6.QtCore import QObject, Signal
 
 from ..model.data import PredictionIndex, ReviewDataset
 from ..model.prepared import PreparedImage
-from ..model.render import OverlayOptions, Selection
+from ..model.render import GtStatus, OverlayOptions, Selection
 
 if TYPE_CHECKING:
     from placeseg_core.analysis import ErrorAnalysis
+    from placeseg_core.compare import Comparison
     from placeseg_core.validate import ValidationReport
 
     from ..model.evaluation import Evaluation
@@ -54,6 +55,17 @@ class RejectedFile:
     report: ValidationReport | None = None
 
 
+@dataclass(frozen=True)
+class ComparisonState:
+    """The open predictions (A) compared with a second file (B)."""
+
+    comparison: Comparison
+    name_a: str
+    name_b: str
+    b: PredictionIndex  # B's predictions, as loaded for the data set
+    found: GtStatus | None = None  # who found each object: the canvas's colours for it
+
+
 class ReviewSession(QObject):
     datasetChanged = Signal()
     predictionsChanged = Signal()
@@ -68,6 +80,7 @@ class ReviewSession(QObject):
     imageFilterChanged = Signal(object)  # ImageFilter | None
     errorAnalysisChanged = Signal(object)  # placeseg_core.analysis.ErrorAnalysis | None (of the evaluation)
     pairChanged = Signal(object)  # Pair | None: a prediction and its ground truth drawn as a pair
+    comparisonChanged = Signal(object)  # ComparisonState | None
     rejectedChanged = Signal(object)  # RejectedFile | None: the last predictions file that could not be opened
     pairViewersChanged = Signal(bool)  # whether a view that explains pairs is on screen (pairs_shown)
 
@@ -87,6 +100,7 @@ class ReviewSession(QObject):
         self.error_analysis: ErrorAnalysis | None = None
         self.pair: Pair | None = None
         self.rejected: RejectedFile | None = None
+        self.comparison: ComparisonState | None = None
         self._pair_viewers: set[str] = set()  # views on screen that explain pairs (matches, errors)
         self._names: dict[int, str] = _names_of(None)
 
@@ -115,6 +129,12 @@ class ReviewSession(QObject):
 
     def stats_changed(self) -> None:
         self.statsChanged.emit()
+
+    def set_comparison(self, comparison: ComparisonState | None) -> None:
+        """A (new) comparison of the open predictions with a second file, or none."""
+        if comparison is not self.comparison:
+            self.comparison = comparison
+            self.comparisonChanged.emit(comparison)
 
     def set_rejected(self, rejected: RejectedFile | None) -> None:
         """A predictions file could not be opened (None: forget it, e.g. another one opened)."""
@@ -231,6 +251,7 @@ class ReviewSession(QObject):
         if self.evaluation is not None or self.focus_categories:
             self.set_evaluation(None)
         self.set_pair(None)
+        self.set_comparison(None)
         self.set_image_filter(None)
 
     def category_names(self) -> dict[int, str]:

@@ -29,7 +29,7 @@ class ViewSpec:
 
 VIEWS: dict[str, ViewSpec] = {}
 #: The analysis panels, hidden while reviewing.
-ANALYSIS_DOCKS = ("validation", "evaluation", "matches", "errors")
+ANALYSIS_DOCKS = ("validation", "evaluation", "matches", "errors", "compare")
 
 
 def apply_view(window: ReviewWindow, name: str) -> None:
@@ -264,3 +264,47 @@ def _stage_errors(window: ReviewWindow) -> None:
 
 register_view(ViewSpec("errors", "Error analysis", "what each error type costs (dAP) and the confusion matrix",
                        _apply_errors, _stage_errors, _matches_ready, _work_analysis))
+
+
+# ------------------------------------------------------------------------------ compare
+
+
+def _apply_compare(window: ReviewWindow) -> None:
+    _apply_viewer(window)
+    window.docks["layers"].hide()
+    window.raise_panel("compare")
+    for key in ("inspector", "categories", "findings"):
+        window.docks[key].hide()
+    window.resizeDocks([window.docks["compare"]], [max(int(window.height() * 0.55), 420)], _vertical())
+
+
+def _work_compare(window: ReviewWindow) -> None:
+    """Compare with the file asked for; the demo (and any layout) offers ``predictions-b.json``."""
+    runner, ds = window.compare, window.session.dataset
+    if runner.b_path is None and ds is not None and ds.kind == "layout":
+        candidate = ds.source / "predictions-b.json"
+        if candidate.is_file():
+            runner.request(candidate)
+
+
+def _compare_ready(window: ReviewWindow) -> bool:
+    """Compared, with a bootstrap (only the screenshot asks: it starts a short one, 200 resamples)."""
+    state, runner = window.session.comparison, window.compare
+    if state is None or runner.running():
+        return False
+    if state.comparison.bootstrap is None:
+        runner.resamples = 200
+        runner.bootstrap()
+        return False
+    return True
+
+
+def _stage_compare(window: ReviewWindow) -> None:
+    """Show the image that changed most."""
+    view = window.compare_view
+    if view.images.rowCount():
+        view.images.setCurrentCell(0, 0)
+
+
+register_view(ViewSpec("compare", "Compare", "the open predictions against a second file, with a paired bootstrap",
+                       _apply_compare, _stage_compare, _compare_ready, _work_compare))

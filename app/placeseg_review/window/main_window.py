@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..panels.category_panel import CategoryPanel
+from ..panels.compare_view import CompareView
 from ..panels.error_view import ErrorView
 from ..panels.evaluation_view import EvaluationView
 from ..panels.findings_panel import FindingsPanel
@@ -40,6 +41,7 @@ from ..panels.status_bar import ReviewStatusBar
 from ..panels.validation_view import ValidationView, verdict_text
 from ..services.assets import icon
 from ..services.checks import AnalysisController
+from ..services.compare_runner import CompareRunner
 from ..services.controller import ReviewController
 from ..services.error_runner import ErrorAnalysisRunner
 from ..services.session import RejectedFile, ReviewSession
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         self.controller = ReviewController(self.session, self.settings, self)
         self.analysis = AnalysisController(self.session, self.controller, self)
         self.errors = ErrorAnalysisRunner(self.session, self.controller, self.analysis, self)
+        self.compare = CompareRunner(self.session, self.controller, self.analysis, self)
         self.last_error: str | None = None
         self.message_box: QMessageBox | None = None
         self._shut_down = False
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         self.evaluation_view = EvaluationView(self.session, self.analysis, self.controller)
         self.matches_view = MatchesView(self.session, self.controller, self.errors)
         self.error_view = ErrorView(self.session, self.controller, self.errors)
+        self.compare_view = CompareView(self.session, self.controller, self.compare)
         self.docks: dict[str, QDockWidget] = {}
         self._dock("images", "Images", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("layers", "Layers", self.layers, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -101,6 +105,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["evaluation"], self.docks["matches"])
         self._dock("errors", "Error analysis", self.error_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["matches"], self.docks["errors"])
+        self._dock("compare", "Compare", self.compare_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["errors"], self.docks["compare"])
         for key in ANALYSIS_DOCKS:
             self.docks[key].hide()
         self.workspaces = Workspaces(self)  # Review, Validation, Evaluation, Matches, Errors
@@ -114,7 +120,8 @@ class MainWindow(QMainWindow):
         self.image_list.register_columns(self.evaluation_view.columns)
         self.image_list.register_columns(self.matches_view.columns)
         self.matches_view.worst.sortRequested.connect(self.image_list.sort_by)
-        for view in (self.validation_view, self.evaluation_view, self.matches_view, self.error_view):
+        for view in (self.validation_view, self.evaluation_view, self.matches_view, self.error_view,
+                     self.compare_view):
             view.errorRaised.connect(self.show_error)
         self.controller.predictionsRejected.connect(lambda _p: self.show_analysis("validation"))
         self.session.rejectedChanged.connect(self._on_rejected)
@@ -195,6 +202,8 @@ class MainWindow(QMainWindow):
             self.analysis.validate()
         elif key == "evaluation" and self.analysis.can_evaluate():
             self.analysis.evaluate()
+        elif key == "compare" and self.compare.can_run():
+            self.compare.run()
         elif key in ("matches", "errors"):
             if self.session.evaluation is None and self.analysis.can_evaluate() and not self.analysis.running("evaluate"):
                 self.analysis.evaluate()  # the error analysis follows it
@@ -253,6 +262,15 @@ class MainWindow(QMainWindow):
         self.settings.set_last_folder(path)
         images = QFileDialog.getExistingDirectory(self, "Folder of the images", str(Path(path).parent))
         self.controller.open_dataset(path, images=images or None)
+
+    def ask_compare(self) -> None:
+        """Choose a second predictions file and compare it with the open one."""
+        path, _ = QFileDialog.getOpenFileName(self, "Predictions to compare (B)", self.settings.last_folder(),
+                                              "JSON files (*.json)")
+        if path:
+            self.settings.set_last_folder(path)
+            self.show_analysis("compare")
+            self.compare.request(path)
 
     def ask_predictions(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open predictions", self.settings.last_folder(),

@@ -45,6 +45,8 @@ def build_actions(window: ReviewWindow) -> None:
       tip="Open a COCO ground-truth JSON and choose its image folder")
     a("open_preds", "Open &predictions…", window.ask_predictions, "Ctrl+P", "predictions",
       tip="Open a predictions (submission) JSON for the open data set")
+    a("open_compare", "Open predictions to &compare…", window.ask_compare, "Ctrl+Shift+P", None,
+      tip="Compare a second predictions file (B) with the open one (A): scores, categories, images")
     a("demo", "Open the &demo data set", lambda: c.open_demo(), None, "demo",
       tip="Build (once) and open a synthetic data set with predictions")
     a("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit)
@@ -71,6 +73,8 @@ def build_actions(window: ReviewWindow) -> None:
         act.setChecked(s.options.colour_mode == mode)
         window.colour_group.addAction(act)
     a("clear_selection", "Clear selection", lambda: s.select(None), "Esc")
+    a("flip_ab", "Flip A / B predictions", lambda: window.compare_view.flip(), "X",
+      tip="In a comparison: draw the other file's predictions on the photo")
     a("reset_layout", "&Reset layout", lambda: window.workspaces.reset(),
       tip="Put this workspace's panels back where they start, at sizes that fit the window")
     a("validate", "&Validate predictions", lambda: window.show_analysis("validation", run=True), "Ctrl+Shift+V",
@@ -89,7 +93,7 @@ def build_menus_and_toolbar(window: ReviewWindow) -> None:
     act = window.actions_by_name
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
-    for name in ("open_folder", "open_coco", "open_preds"):
+    for name in ("open_folder", "open_coco", "open_preds", "open_compare"):
         file_menu.addAction(act[name])
     window.recent_menu = QMenu("Open &recent", window)
     window.recent_menu.aboutToShow.connect(window.fill_recent)

@@ -14,11 +14,13 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QDockWidget, QMenu, QMenuBar, QTabBar, QToolBar
 
+    from ..panels.compare_view import CompareView
     from ..panels.error_view import ErrorView
     from ..panels.evaluation_view import EvaluationView
     from ..panels.matches_view import MatchesView
     from ..panels.validation_view import ValidationView
     from ..services.checks import AnalysisController
+    from ..services.compare_runner import CompareRunner
     from ..services.controller import ReviewController
     from ..services.error_runner import ErrorAnalysisRunner
     from ..services.session import ReviewSession
@@ -46,12 +48,14 @@ class ReviewWindow(Protocol):
     controller: ReviewController
     analysis: AnalysisController
     errors: ErrorAnalysisRunner
+    compare: CompareRunner
     canvas: Canvas
     image_list: ImageListPanel
     validation_view: ValidationView
     evaluation_view: EvaluationView
     matches_view: MatchesView
     error_view: ErrorView
+    compare_view: CompareView
     docks: dict[str, QDockWidget]
     workspaces: WorkspaceSwitch
     actions_by_name: dict[str, QAction]
@@ -81,4 +85,5 @@ class ReviewWindow(Protocol):
     def ask_folder(self) -> None: ...
     def ask_coco(self) -> None: ...
     def ask_predictions(self) -> None: ...
+    def ask_compare(self) -> None: ...
     def _about(self) -> None: ...

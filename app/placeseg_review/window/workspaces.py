@@ -28,11 +28,12 @@ WORKSPACES: list[tuple[str, str, str, str]] = [
     ("evaluation", "evaluation", "Evaluation", "The official score: summary, per category, curves"),
     ("matches", "matches", "Matches", "One image's predictions and objects: how each matched, and why"),
     ("errors", "errors", "Errors", "What each error type costs, and the confusion between categories"),
+    ("compare", "compare", "Compare", "The open predictions against a second file: what changed, where, how surely"),
 ]
 VIEW_OF = {name: view for name, view, _title, _tip in WORKSPACES}
 WORKSPACE_OF_VIEW = {view: name for name, view, _title, _tip in WORKSPACES}
 WORKSPACE_OF_PANEL = {"validation": "validation", "evaluation": "evaluation", "matches": "matches",
-                      "errors": "errors"}
+                      "errors": "errors", "compare": "compare"}
 
 
 class Workspaces(QObject):
