@@ -96,6 +96,8 @@ def test_a_bad_b_file_is_named(files, tmp_path, capsys):
     assert "Traceback" not in err
     assert _compare(gt, stray, a) == 1
     assert "error: the submission cannot be scored: A" in capsys.readouterr().err
+    assert _compare(gt, a, missing, "--names", "base", "new") == 2
+    assert "error: B (new): " in capsys.readouterr().err
 
 
 def test_input_errors_exit_2(files, tmp_path, capsys):

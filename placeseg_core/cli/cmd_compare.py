@@ -192,12 +192,13 @@ def _evaluate_both(gt: GroundTruth, subs: tuple[Submission, Submission], args: a
 def run(args: argparse.Namespace) -> int:
     params = eval_params(args)
     names = tuple(args.names) if args.names else ("A", "B")
+    labels = (f"A ({names[0]})", f"B ({names[1]})") if args.names else ("A", "B")
     if args.json:
         check_output_path(args.json, [*args.preds, args.gt, args.img_cat_ids], [args.ann_dir])
     # two submissions' columns and RLE dicts (millions of acyclic containers) stay alive side
     # by side: the cyclic collector would walk them again and again and find nothing
     with paused_gc():
-        loaded = load_both(args, (names[0], names[1]))
+        loaded = load_both(args, labels)
         if isinstance(loaded, int):
             return loaded
         gt, sub_a, sub_b = loaded

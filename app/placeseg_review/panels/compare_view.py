@@ -71,8 +71,8 @@ class DeltaBar(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         value = index.data(SORT_ROLE)
-        if isinstance(value, float) and self.scale > 0:
-            r = option.rect.adjusted(2, 4, -2, -4)
+        if isinstance(value, float) and self.scale > 0:  # in the right half; the number on the left
+            r = option.rect.adjusted(option.rect.width() // 2, 4, -2, -4)
             mid = r.left() + r.width() // 2
             w = int(abs(value) / self.scale * (r.width() // 2))
             bar = QRect(mid, r.top(), w, r.height()) if value >= 0 else QRect(mid - w, r.top(), w, r.height())
@@ -89,8 +89,16 @@ def _table(headers: list[str]) -> QTableWidget:
     t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     t.setAlternatingRowColors(True)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    t.horizontalHeader().setStretchLastSection(True)
+    # compact fixed widths (numbers are 0.000 or a few digits): the three tables share the row
+    # from 1024 px up; the first column (names) takes what is left
+    header = t.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setMinimumSectionSize(24)
+    digit = t.fontMetrics().horizontalAdvance("0")
+    for col, name in enumerate(headers):
+        t.setColumnWidth(col, max(t.fontMetrics().horizontalAdvance(name), digit * 6) + 14)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(False)
     return t
 
 
@@ -132,9 +140,13 @@ class CompareView(QWidget):
         self.categories = _table(["Category", "AP A", "AP B", "Δ"])
         self.delta_bar = DeltaBar(self.categories)
         self.categories.setItemDelegateForColumn(3, self.delta_bar)
+        self.categories.setColumnWidth(3, self.categories.fontMetrics().horizontalAdvance("0") * 16)
         self.categories.setSortingEnabled(True)
         self.images = _table(["Image", "TP A", "FP A", "FN A", "TP B", "FP B", "FN B", "Change"])
         self.images.setSortingEnabled(True)
+        images_header = self.images.horizontalHeader()  # ids and counts: no column needs the slack
+        images_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        images_header.setStretchLastSection(True)
         for table in (self.categories, self.images):
             table.itemActivated.connect(self._jump)
             table.currentItemChanged.connect(lambda cur, _prev: cur is not None and self._jump(cur))
@@ -142,10 +154,9 @@ class CompareView(QWidget):
         for w in (self.summary, self.categories, self.images):
             splitter.addWidget(w)
         splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 4)
         splitter.setStretchFactor(2, 4)
-        self.summary.horizontalHeader().setStretchLastSection(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)
@@ -221,6 +232,7 @@ class CompareView(QWidget):
         for r, cat in enumerate(cats):
             self._put(self.categories, r, [(cat.name, None), (fmt(cat.a), cat.a), (fmt(cat.b), cat.b),
                                            (fmt(cat.delta, True), cat.delta)], cat.image_id)
+            self.categories.item(r, 3).setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for r, img in enumerate(image_rows(c)):
             values = (img.tp_a, img.fp_a, img.fn_a, img.tp_b, img.fp_b, img.fn_b, img.change)
             self._put(self.images, r, [(str(img.image_id), float(img.image_id))]
