@@ -8,13 +8,14 @@ the most objects of that category found by one file only).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from placeseg_core.compare import Comparison
-from placeseg_core.compare.matches import image_counts
-
 from .render import GtStatus
+
+if TYPE_CHECKING:  # (the compare package loads when a comparison is made, not at start-up)
+    from placeseg_core.compare import Comparison
 
 _SUFFIX_LABELS = {"s": " small", "m": " medium", "l": " large"}
 
@@ -79,6 +80,8 @@ def image_rows(c: Comparison, top: int | None = None) -> list[ImageRow]:
 
 def _category_images(c: Comparison) -> dict[int, int]:
     """Category id -> the image with most of its objects found by exactly one of the files."""
+    from placeseg_core.compare.matches import image_counts  # noqa: PLC0415
+
     ra, rb = c.a.records, c.b.records
     _, found_a = image_counts(ra, c.image_ids)
     _, found_b = image_counts(rb, c.image_ids)
@@ -103,6 +106,8 @@ FOUND_NAMES = {FOUND_NEITHER: "found by neither", FOUND_A: "found by A only", FO
 def found_status(c: Comparison, instance_ids: np.ndarray) -> GtStatus:
     """Who found each object at IoU 0.50 (the counts of ``matches.ground_truth``), keyed by
     (image id, the viewer's instance id of the object); crowd regions have no status."""
+    from placeseg_core.compare.matches import image_counts  # noqa: PLC0415
+
     records = c.a.records
     _, found_a = image_counts(records, c.image_ids)
     _, found_b = image_counts(c.b.records, c.image_ids)

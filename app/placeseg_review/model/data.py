@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,7 +28,6 @@ from placeseg_core.catalog import (
     split_of_file_name,
 )
 from placeseg_core.categories import CATEGORY_NAMES
-from placeseg_core.convert import FileResult
 from placeseg_core.errors import InputError
 from placeseg_core.jsonio import read_json_file
 from placeseg_core.layout import DatasetLayout, discover
@@ -35,6 +35,9 @@ from placeseg_core.safety.coco import annotation_problem, first_unusable_rle
 from placeseg_core.safety.files import open_input
 from placeseg_core.safety.numbers import is_int64, short
 from placeseg_core.submissions import Submission, SubmissionError, load_submission, rasterise
+
+if TYPE_CHECKING:  # (the conversion module is imported only where PNGs are converted)
+    from placeseg_core.convert import FileResult
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 

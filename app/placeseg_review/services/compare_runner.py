@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
-from placeseg_core.compare import Comparison, compare_results
 from placeseg_core.errors import InputError, located_failures
 from placeseg_core.evaluation import EvaluationCancelled, EvaluationResult, evaluate
 
@@ -27,6 +26,9 @@ from .controller import ReviewController
 from .runner import AnalysisRunner
 from .session import ComparisonState, ReviewSession
 from .workers import Cancelled, Task
+
+if TYPE_CHECKING:  # (the compare package loads in the worker, not at start-up)
+    from placeseg_core.compare import Comparison
 
 COMPARE = "compare"  # the job's key (status bar, controller.jobs)
 PROGRESS_TOTAL = 1000
@@ -127,6 +129,8 @@ def _compare(task: Task, ds: ReviewDataset, preds: PredictionIndex, result_a: Ev
                           PROGRESS_TOTAL)
         except Cancelled:
             pass  # the core polls ``cancel`` itself
+
+    from placeseg_core.compare import compare_results  # noqa: PLC0415
 
     kwargs: dict[str, Any] = {"cancel": lambda: task.cancelled, "workers": 1}
     try:

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from placeseg_core.convert import decode_for_conversion
 from placeseg_core.errors import InputError, describe_failure, located_failures
 
 from ..model.data import (
@@ -374,6 +373,8 @@ def _build_demo(task: Task, **kwargs: Any) -> Path:
 def _scan_dataset(task: Task, ds: ReviewDataset) -> None:
     """Count instances, findings and categories of every annotation PNG (fills ``ds`` in place),
     keeping each PNG's conversion for the evaluation (``ds.decoded``: decoded once)."""
+    from placeseg_core.convert import decode_for_conversion  # noqa: PLC0415 (only layouts need it)
+
     counts = np.zeros_like(ds.category_counts)
     n = len(ds.entries)
     for k, entry in enumerate(ds.entries):
