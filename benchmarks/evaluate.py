@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import resource
 import statistics
@@ -40,6 +39,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import official_pipeline  # noqa: E402
 
 
 def _status_kb(field: str) -> int:
@@ -68,18 +70,7 @@ def worker(kind: str, data: Path, out: Path, workers: int | None) -> None:
         seconds = time.perf_counter() - start
         precision, recall, mean_ap = result.precision, result.recall, result.mean_ap
     else:
-        from pycocotools.coco import COCO
-        from pycocotools.cocoeval import COCOeval
-
-        start = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            gt = COCO(str(gt_path))
-            dt = gt.loadRes(str(preds_path))
-            E = COCOeval(gt, dt, "segm")
-            E.params.maxDets = max_dets
-            E.evaluate()
-            E.accumulate()
-        seconds = time.perf_counter() - start
+        E, seconds = official_pipeline(gt_path, preds_path, max_dets)
         precision, recall = E.eval["precision"], E.eval["recall"]
         p = precision[:, :, :, 0, 2]
         mean_ap = float(np.mean(p[p > -1]))

@@ -21,8 +21,6 @@ be identical; medians and ratios are printed.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import resource
 import statistics
@@ -33,6 +31,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import official_pipeline  # noqa: E402
 
 KINDS = ("polygon", "box", "rle")
 
@@ -49,18 +50,7 @@ def worker(kind: str, data: Path, out: Path) -> None:
         precision, recall, timings = result.precision, result.recall, result.timings
         name = f"ours_{kind}"
     else:
-        from pycocotools.coco import COCO
-        from pycocotools.cocoeval import COCOeval
-
-        start = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            gt = COCO(str(gt_path))
-            dt = gt.loadRes(str(preds_path))
-            E = COCOeval(gt, dt, "segm")
-            E.params.maxDets = [1, 50, 255]
-            E.evaluate()
-            E.accumulate()
-        seconds = time.perf_counter() - start
+        E, seconds = official_pipeline(gt_path, preds_path, [1, 50, 255])
         precision, recall, timings = E.eval["precision"], E.eval["recall"], {}
         name = f"official_{kind}"
     np.save(out / f"{name}_precision.npy", precision)
