@@ -236,6 +236,9 @@ def test_window_opens_evaluates_and_analyses_box_only_predictions(qtbot, window,
                     timeout=WAIT_MS)
     E = run_pycocotools(gt, dets, max_dets=(1, 50, 255))
     assert np.array_equal(window.session.evaluation.result.precision, E.eval["precision"])
+    # the window says what `placeseg evaluate` says of such a file, first of its notes
+    assert window.session.evaluation.notes[0].startswith("note: not the challenge's format")
+    assert window.evaluation_view.notes.text().count("not the challenge's format") == 1
 
 
 def test_model_like_polygons_at_scale_equal_pycocotools():

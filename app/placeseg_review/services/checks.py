@@ -194,6 +194,7 @@ def _validate(task: Task, path: Path, ds: ReviewDataset, preds: PredictionIndex 
 def _evaluate(task: Task, ds: ReviewDataset, preds: PredictionIndex,
               cached: ScoringTruth | None) -> tuple[Evaluation, ScoringTruth]:
     from placeseg_core.evaluation.notes import quirk_notes as notes  # noqa: PLC0415
+    from placeseg_core.submissions import format_note  # noqa: PLC0415
 
     layout = ds.kind == "layout"
     try:
@@ -209,6 +210,8 @@ def _evaluate(task: Task, ds: ReviewDataset, preds: PredictionIndex,
         raise Cancelled from None
     task.check()
     source = f"{preds.path.name if preds.path else 'predictions'} against {Path(truth.source).name}"
-    evaluation = Evaluation.from_result(result, notes(result), source, truth.gt.image_ids,
+    # as `placeseg evaluate` prints them: a file not in the challenge's format says so first
+    lines = [line for line in (format_note(preds.submission),) if line] + notes(result)
+    evaluation = Evaluation.from_result(result, lines, source, truth.gt.image_ids,
                                         truth.instance_ids(result.records.gt_ids))
     return evaluation, truth
