@@ -238,7 +238,7 @@ def test_paths_in_any_order_are_sniffed(qtbot, window, tiny_set: TinySet, tmp_pa
     wait_settled(qtbot, window)
     qtbot.waitUntil(lambda: window.session.predictions is not None, timeout=WAIT_MS)
     assert _shown(window) == (str(tiny_set.root), other)
-    assert window.controller.compare_predictions is None
+    assert window.compare.b_path is None and window.session.comparison is None
 
 
 def test_a_predictions_file_alone_opens_the_data_set_it_sits_in(qtbot, window, tiny_set: TinySet):
@@ -258,7 +258,7 @@ def test_a_second_predictions_file_is_compared_with_the_first(qtbot, window, tin
         window.controller.open_paths([str(tiny_set.predictions), str(second), str(tiny_set.root)])
     wait_settled(qtbot, window)
     assert _shown(window) == (str(tiny_set.root), tiny_set.predictions)
-    assert window.controller.compare_predictions == second
+    assert window.compare.b_path == second
     state = window.session.comparison
     assert (state.name_a, state.name_b) == (tiny_set.predictions.name, "second.json")
     assert state.comparison.mean_ap_delta == 0.0  # the same file twice

@@ -105,6 +105,7 @@ def test_the_window_is_on_the_x_screen(x_env: dict[str, str], tmp_path: Path):
             colours = _colours(shot)
             if colours > 1000:
                 break
+            # another process's window gives no signal to wait on: grabs are paced, bounded by the deadline
             time.sleep(1)
         assert app.poll() is None, f"the app ended ({app.returncode}): {app.communicate()[1][-3000:]}"
     finally:

@@ -9,7 +9,7 @@ prediction matched to one is neither a true nor a false positive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,9 @@ class MatchBreakdown:
     a: ImageCounts
     b: ImageCounts
     found_by_one: np.ndarray  # (n,) per image: objects found by exactly one of the files
+    # per GT row of the records: a true positive of A / of B found it (crowd regions: False)
+    found_a: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=bool))
+    found_b: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=bool))
 
     def changed_images(self, top: int) -> np.ndarray:
         """Indices of the images that changed most: objects found by one file only, plus the
@@ -95,5 +98,5 @@ def match_breakdown(records_a: MatchRecords, records_b: MatchRecords, image_ids:
         iou=float(iou),
         both=int((fa & fb).sum()), a_only=int((fa & ~fb).sum()), b_only=int((fb & ~fa).sum()),
         neither=int((counted & ~fa & ~fb).sum()), a=counts_a, b=counts_b,
-        found_by_one=np.bincount(gt_img[one], minlength=len(image_ids)),
+        found_by_one=np.bincount(gt_img[one], minlength=len(image_ids)), found_a=fa, found_b=fb,
     )

@@ -94,14 +94,10 @@ def extract_columns(items: list[Any], bbox: str) -> Columns | None:
     if rle_columns is None:
         return None  # not every mask a {size: [int, int], counts: str}: the per-item loader says which
     counts, sizes, hw = rle_columns
-    try:
-        img = np.array(image_ids, dtype=np.int64)
-        cat = np.array(category_ids, dtype=np.int64)
-        sc = np.array(scores, dtype=np.float64)
-    except (OverflowError, TypeError, ValueError):
+    numbers = _number_columns(image_ids, category_ids, scores)
+    if numbers is None:
         return None
-    if not np.isfinite(sc).all():
-        return None
+    img, cat, sc = numbers
     # Every mask (a negative or zero size included) checked before pycocotools sees it (its decoder hangs or reads past the end of
     # a bad string): any fault and the per-item loader names the item.
     if rle_statuses(counts, hw[:, 0], hw[:, 1]).any():
@@ -183,14 +179,12 @@ def box_path_columns(items: list[Any], source: str) -> Submission | None:
     bboxes = _bbox_column(items)
     if rle_columns is None or bboxes is None:
         return None
-    try:
-        img = np.array(image_ids, dtype=np.int64)
-        cat = np.array(category_ids, dtype=np.int64)
-        sc = np.array(scores, dtype=np.float64)
-    except (OverflowError, TypeError, ValueError):
+    numbers = _number_columns(image_ids, category_ids, scores)
+    if numbers is None:
         return None
+    img, cat, sc = numbers
     counts, _, hw_rle = rle_columns
-    if not np.isfinite(sc).all() or (rle_at and rle_statuses(counts, hw_rle[:, 0], hw_rle[:, 1]).any()):
+    if rle_at and rle_statuses(counts, hw_rle[:, 0], hw_rle[:, 1]).any():
         return None
     hw = np.zeros((len(items), 2), dtype=np.int64)
     hw[rle_at] = hw_rle
@@ -229,3 +223,16 @@ def load_in_one_process(path: str | os.PathLike[str]) -> Submission:
     if in_worker_thread():
         release_in_pieces(items)
     return sub
+
+
+def _number_columns(image_ids: list[Any], category_ids: list[Any],
+                    scores: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The id and score columns as int64 / float64, or None when one does not fit (too large,
+    not a number) or a score is not finite: then the per-item loader says which item."""
+    try:
+        img = np.array(image_ids, dtype=np.int64)
+        cat = np.array(category_ids, dtype=np.int64)
+        sc = np.array(scores, dtype=np.float64)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return (img, cat, sc) if np.isfinite(sc).all() else None

@@ -80,12 +80,8 @@ def image_rows(c: Comparison, top: int | None = None) -> list[ImageRow]:
 
 def _category_images(c: Comparison) -> dict[int, int]:
     """Category id -> the image with most of its objects found by exactly one of the files."""
-    from placeseg_core.compare.matches import image_counts  # noqa: PLC0415
-
-    ra, rb = c.a.records, c.b.records
-    _, found_a = image_counts(ra, c.image_ids)
-    _, found_b = image_counts(rb, c.image_ids)
-    one = (found_a ^ found_b) & ~ra.gt_ignored
+    ra = c.a.records
+    one = c.matches.found_a ^ c.matches.found_b  # (crowd regions are found by neither)
     if not one.any():
         return {}
     cats, imgs = ra.gt_category_ids[one], ra.gt_image_ids[one]
@@ -106,12 +102,8 @@ FOUND_NAMES = {FOUND_NEITHER: "found by neither", FOUND_A: "found by A only", FO
 def found_status(c: Comparison, instance_ids: np.ndarray) -> GtStatus:
     """Who found each object at IoU 0.50 (the counts of ``matches.ground_truth``), keyed by
     (image id, the viewer's instance id of the object); crowd regions have no status."""
-    from placeseg_core.compare.matches import image_counts  # noqa: PLC0415
-
-    records = c.a.records
-    _, found_a = image_counts(records, c.image_ids)
-    _, found_b = image_counts(c.b.records, c.image_ids)
-    code = found_a.astype(np.int64) * FOUND_A + found_b.astype(np.int64) * FOUND_B
+    records, m = c.a.records, c.matches
+    code = m.found_a.astype(np.int64) * FOUND_A + m.found_b.astype(np.int64) * FOUND_B
     keep = ~records.gt_ignored
     codes = {(int(i), int(k)): int(v) for i, k, v in
              zip(records.gt_image_ids[keep], np.asarray(instance_ids)[keep], code[keep], strict=True)}

@@ -73,7 +73,6 @@ class ReviewController(QObject):
         self.focus.message.connect(self.message)
         self.prefetch_radius = 2
         self.drawn_instead: PredictionIndex | None = None  # predictions drawn instead of the open ones
-        self.compare_predictions: Path | None = None  # a second predictions file given (compare: later)
         self._pending_selection: tuple[int, Selection | SelectionOf] | None = None  # to select once shown
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(session.stats_changed)
@@ -185,8 +184,6 @@ class ReviewController(QObject):
                 datasets.append(path)
         if preds and not datasets and self.session.dataset is None and (preds[0].parent / "imgCatIds.json").is_file():
             datasets.append(preds[0].parent)  # the data set the predictions file sits in
-        if preds:  # a new pair of predictions replaces the previous one
-            self.compare_predictions = preds[1] if len(preds) > 1 else None
         if len(preds) > 1:
             self.compareRequested.emit(preds[1])  # compared once the first one is open
         ignored = datasets[1:] + preds[2:]
