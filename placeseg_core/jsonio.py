@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import mmap
 import os
 import re
 import threading
@@ -52,7 +53,9 @@ def paused_gc() -> Iterator[None]:
 
 
 # Between two items of a top-level list: the only places a large list is cut (see loads()).
-_ITEM_BOUNDARY = re.compile(r"\}\s*,\s*\{")
+_ITEM_BOUNDARY = re.compile(r"\}[ \t\r\n]*,[ \t\r\n]*\{")  # JSON's whitespace only
+_ITEM_BOUNDARY_BYTES = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+_LIST_START = re.compile(rb"[ \t\r\n]*\[")  # JSON's own whitespace, then the list
 _PIECE_CHARS = 1 << 17
 
 
@@ -83,11 +86,31 @@ def loads(text: str) -> Any:
         return json.loads(text)
 
 
-def _loads_list_in_pieces(text: str) -> list[Any] | None:
+def loads_list_bytes(raw: bytes | mmap.mmap) -> list[Any] | None:
+    """A large top-level JSON list parsed straight from its bytes, in pieces, in a worker
+    thread; None anywhere else, or when any piece fails (the caller then decodes and parses
+    the whole text as before, for the exact messages).
+
+    Decoding first is one call: ``str(raw, "utf-8")`` of a 142 MB file holds the GIL for
+    100 ms or more (longer still for a memory-mapped file not yet read from disk), a freeze of
+    the GUI thread whatever the pieces do after it. ``json.loads`` takes bytes, and a cut at
+    ``}, {`` never falls inside a UTF-8 sequence, so each piece is decoded on its own.
+    """
+    if not in_worker_thread() or len(raw) <= 2 * _PIECE_CHARS or not _LIST_START.match(raw):
+        return None
+    with paused_gc():
+        return _loads_list_in_pieces(raw)
+
+
+def _loads_list_in_pieces(text: Any) -> list[Any] | None:
+    """``text``: a str, or bytes (or a memory map) holding UTF-8."""
+    as_bytes = not isinstance(text, str)
+    boundary = _ITEM_BOUNDARY_BYTES if as_bytes else _ITEM_BOUNDARY
+    opening, closing = (b"[", b"]") if as_bytes else ("[", "]")
     cuts: list[tuple[int, int]] = []  # (index of the closing brace, index of the next opening one)
     pos = _PIECE_CHARS
     while pos < len(text):
-        match = _ITEM_BOUNDARY.search(text, pos)
+        match = boundary.search(text, pos)
         if match is None:
             break
         cuts.append((match.start(), match.end() - 1))
@@ -101,14 +124,14 @@ def _loads_list_in_pieces(text: str) -> list[Any] | None:
         for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
             piece = text[a:b]
             if k > 0:
-                piece = "[" + piece
+                piece = opening + piece
             if k < len(cuts):
-                piece = piece + "]"
+                piece = piece + closing
             part = json.loads(piece)
             if not isinstance(part, list):
                 return None
             items.extend(part)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     return items
 
@@ -140,6 +163,9 @@ def parse_json_bytes(raw: bytes, source: str = "<memory>") -> Any:
             "evaluation) rejects; save the file without BOM",
             JsonSyntaxProblem("UTF-8 byte-order mark", 1, 1, 0),
         )
+    items = loads_list_bytes(raw)
+    if items is not None:
+        return items
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -121,3 +121,39 @@ def test_evaluations_coming_and_going_rebuild_the_tables_without_crashing(qtbot,
     assert again == first and first
     headers = [window.image_list.model.headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
     assert headers[5:8] == ["TP", "FP", "FN"] and sorted(window.controller.navigation.visible_ids()) == ids
+
+
+def _cells(model, column: int) -> list[object]:
+    return [model.index(r, column).data() for r in range(model.rowCount())]
+
+
+def test_a_large_set_fills_its_columns_in_passes_and_ends_right(qtbot, window, tiny_set):
+    """Above SYNC_CELLS waiting cells the list writes a few rows per turn of the event loop
+    (a whole column at once froze the window at 505k predictions); what it ends with is what
+    it would have written at once, through columns changing, going and a new data set mid-way."""
+    ids = _demo(qtbot, window)
+    lst, model = window.image_list, window.image_list.model
+    model.SYNC_CELLS, model.PASS_SECONDS, model.CHECK_ROWS = 0, 0.0, 1  # one row per pass
+    a = _Values("A", {i: 10 + k for k, i in enumerate(ids)})
+    b = _Values("B", {i: 100 - k for k, i in enumerate(ids)})
+    lst.add_columns(a)
+    col_a = model.first_column_of(a)
+    assert model.writing() and _cells(model, col_a)[-1] is None  # written in passes, from the next turn of the loop
+    lst.add_columns(b)
+    a.set({i: 20 + k for k, i in enumerate(ids)})  # changes while its first values are being written
+    qtbot.waitUntil(lambda: not model.writing(), timeout=WAIT_MS)
+    assert _cells(model, col_a) == [20 + k for k in range(len(ids))]
+    assert _cells(model, model.first_column_of(b)) == [100 - k for k in range(len(ids))]
+    lst.table.horizontalHeader().setSortIndicator(model.first_column_of(b), Qt.SortOrder.AscendingOrder)
+    assert lst.order.visible_ids() == ids[::-1]
+    b.set({i: k for k, i in enumerate(ids)})
+    lst.remove_columns(a)  # B moves left while its new values are on their way
+    assert model.writing()
+    qtbot.waitUntil(lambda: not model.writing(), timeout=WAIT_MS)
+    assert _cells(model, model.first_column_of(b)) == list(range(len(ids)))
+    assert lst.order.visible_ids() == ids  # re-sorted as the values arrived
+    open_tiny(qtbot, window, tiny_set)  # a new data set while nothing (or something) is pending
+    qtbot.waitUntil(lambda: not model.writing(), timeout=WAIT_MS)
+    assert _cells(model, 0) == list(tiny_set.ids)
+    assert _cells(model, model.first_column_of(b)) == [b.by_id.get(i, "–") for i in tiny_set.ids]
+    assert sorted(lst.order.visible_ids()) == sorted(tiny_set.ids)

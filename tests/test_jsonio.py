@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from placeseg_core import jsonio
 
 
-def _big_list(n: int, extra: str = "") -> str:
+def _big_list(n: int, extra: str = "", ascii_only: bool = True) -> str:
     return json.dumps(
-        [{"image_id": i, "segmentation": {"counts": "PQ\\\\" * 50, "size": [5, 5]}, "note": extra} for i in range(n)]
+        [{"image_id": i, "segmentation": {"counts": "PQ\\\\" * 50, "size": [5, 5]}, "note": extra} for i in range(n)],
+        ensure_ascii=ascii_only,
     )
 
 
@@ -86,3 +87,54 @@ def test_validating_parsed_items_leaves_the_callers_list_intact():
     before = json.dumps(items)
     report = validate_submission(items, make_catalog())
     assert report.valid and json.dumps(items) == before
+
+
+def _in_worker(fn):
+    """``fn()`` run in a worker thread, where the piecewise paths apply."""
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(fn()))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+def test_a_large_list_is_parsed_from_its_bytes_in_a_worker_without_decoding_it_whole():
+    text = _big_list(30000, extra="é ☃", ascii_only=False) + " "  # multi-byte UTF-8 in every piece
+    assert "☃" in text
+    raw = text.encode("utf-8")
+    assert jsonio.loads_list_bytes(raw) is None  # main thread: the caller's one decode + parse
+    assert _in_worker(lambda: jsonio.loads_list_bytes(raw)) == json.loads(text)
+    assert _in_worker(lambda: jsonio.parse_json_bytes(raw)) == json.loads(text)
+    assert _in_worker(lambda: jsonio.loads_list_bytes(b"\n  " + raw)) == json.loads(text)  # leading whitespace
+
+
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda raw: raw.replace(b"\xc3\xa9", b"\xc3\x28", 1), id="invalid UTF-8 in a string"),
+    pytest.param(lambda raw: raw.replace(b"}, {", b"}\x0c, {", 7), id="form feed between items (not JSON whitespace)"),
+    pytest.param(lambda raw: raw.replace(b"}, {", b"}, ]{", 3), id="a stray bracket between items"),
+])
+def test_a_damaged_file_is_never_accepted_by_the_pieces(damage):
+    """Each piece decodes and parses on its own: whatever json.loads refuses, the pieces refuse
+    too (None: the caller decodes the whole file and reports json.loads' own error)."""
+    raw = damage(_big_list(30000, extra="é", ascii_only=False).encode("utf-8"))
+    with pytest.raises(ValueError):  # JSONDecodeError and UnicodeDecodeError alike
+        json.loads(raw.decode("utf-8"))
+    assert _in_worker(lambda: jsonio.loads_list_bytes(raw)) is None
+    with pytest.raises(jsonio.JsonFileError):
+        _in_worker_raising(lambda: jsonio.parse_json_bytes(raw, "p.json"))
+
+
+def _in_worker_raising(fn):
+    errors: list = []
+
+    def run() -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - handed back to the test's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]

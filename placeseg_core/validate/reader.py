@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from ..errors import InputError
-from ..jsonio import json_reason, loads
+from ..jsonio import json_reason, loads, loads_list_bytes
 from ..safety.files import DEFAULT_MAX_BYTES, human_size, open_input
 from .report import ProblemCollector
 
@@ -88,6 +88,9 @@ def parse_submission(
             "json.load (and so the official evaluation) rejects; save it without BOM",
         )
         raw = raw[len(_BOM):]
+    items = loads_list_bytes(raw)
+    if items is not None:
+        return items
     try:
         text = str(raw, "utf-8")
     except UnicodeDecodeError as exc:

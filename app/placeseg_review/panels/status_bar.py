@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import SignalInstance
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QStatusBar, QToolButton, QWidget
 
 from ..model.prepared import PreparedImage
 from ..services.controller import ReviewController
+from ..widgets.progress_bar import ProgressBar
 
 
 class ReviewStatusBar(QStatusBar):
@@ -19,7 +20,7 @@ class ReviewStatusBar(QStatusBar):
         self.controller = controller
         self.image_label = QLabel("No data set open — File ▸ Open, drop a folder here, or Help ▸ Demo")
         self.job_label = QLabel()
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         # Idle, the bar stays in place (no re-layout) but draws nothing.
         self.progress.setStyleSheet("QProgressBar:disabled { border: none; background: transparent; }")
         self.progress.setMaximumWidth(220)
@@ -57,17 +58,13 @@ class ReviewStatusBar(QStatusBar):
         self.cancel.setAutoRaise(job is None)  # no frame and no text: nothing to see when idle
         if job is None:
             self.job_label.setText("")
-            self.progress.setRange(0, 1)
-            self.progress.setValue(0)
-            self.progress.setFormat("")
+            self.progress.show_progress(0, 1, "")
             return
         self.job_label.setText(job.label + "…")
         if job.total > 0:
-            self.progress.setRange(0, job.total)
-            self.progress.setValue(job.done)
-            self.progress.setFormat(f"{job.done} / {job.total}")
+            self.progress.show_progress(job.done, job.total, f"{job.done} / {job.total}")
         else:
-            self.progress.setRange(0, 0)  # busy indicator: size unknown
+            self.progress.show_progress(0, 0)  # busy indicator: size unknown
 
     def _cancel(self) -> None:
         job = self._current_job()

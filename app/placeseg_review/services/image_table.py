@@ -7,8 +7,10 @@ sort last.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from PySide6.QtCore import QObject, QRegularExpression, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QObject, QRegularExpression, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItemModel
 
 from ..model.data import ReviewDataset
@@ -17,8 +19,7 @@ from .session import ReviewSession
 COLUMNS = ("ID", "File", "GT", "Preds", "Finds")
 COL_ID, COL_FILE, COL_GT, COL_PREDS, COL_FINDINGS = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-ID_ROLE = Qt.ItemDataRole.UserRole + 2
-FILTER_ROLE = Qt.ItemDataRole.UserRole + 3
+FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
 _UNKNOWN_SORT = 1 << 40
 
 
@@ -65,7 +66,20 @@ class ImageTableModel(QStandardItemModel):
     of times, each call waiting for the GIL while a loader thread held it: that was most of the
     window's freeze when a large set opened. Values are written when they change, column by
     column, and only the cells that differ (the background scan fills the counts gradually).
+
+    Writing is the expensive part: each ``setData`` lets go of the GIL, and while a worker
+    thread runs Python, getting it back can take up to the switch interval. A whole column of a
+    2,000-image set took 40-100 ms that way, and a data set or an evaluation arriving writes
+    several (a 250-360 ms freeze at 505k predictions, benchmarks/gui_responsiveness.py
+    --trace-stalls). So the counts and extra columns are written in passes of at most
+    ``PASS_SECONDS``, one per turn of the event loop; a small set (up to ``SYNC_CELLS`` cells
+    waiting) is written at once, and so are the id and file name of a new data set.
     """
+
+    PASS_SECONDS = 0.012
+    PASS_ROWS = 250
+    SYNC_CELLS = 1000
+    CHECK_ROWS = 16  # rows between looks at the clock
 
     def __init__(self, session: ReviewSession) -> None:
         super().__init__(0, len(COLUMNS))
@@ -77,7 +91,11 @@ class ImageTableModel(QStandardItemModel):
         # before datasetChanged arrives (other signals fire in between): until the reset,
         # the rows keep describing the old one.
         self._ds: ReviewDataset | None = None
-        self._shown: dict[int, list[object]] = {}  # column -> what each row's cell holds now
+        self._written: dict[int, list[object]] = {}  # column -> what each row's cell holds (None: nothing yet)
+        self._target: dict[int, list[object]] = {}  # column -> what each row's cell should hold
+        self._dirty: dict[int, int] = {}  # column -> first row not compared yet, in the order queued
+        self._writer = QTimer(self, singleShot=True, interval=0)
+        self._writer.timeout.connect(self._write_some)
         # Headers and cells are set through the model, never as QStandardItem objects made in
         # Python: PySide's wrapper of such an item is torn down twice when the model deletes
         # it (a crash seen in the inspector, which uses the same kind of model).
@@ -93,29 +111,33 @@ class ImageTableModel(QStandardItemModel):
         the proxy sorts), -1 if there is none."""
         return index if 0 <= index < self.rowCount() else -1
 
+    def image_id_of_row(self, row: int) -> int | None:
+        """The image id of a model row (from the data set the rows were built for)."""
+        ds = self._ds
+        return ds.entries[row].id if ds is not None and 0 <= row < len(ds.entries) else None
+
+    def writing(self) -> bool:
+        """Some cells are still being written (a large set, a pass per turn of the event loop)."""
+        return bool(self._dirty)
+
     def _reset(self) -> None:
         ds = self._ds = self.session.dataset
         entries = ds.entries if ds is not None else []
-        # rows removed and added with their signals, then written silently; one reset tells
-        # the proxy and the view to read everything again
+        # rows removed and added with their signals, then written (the first pass now); one
+        # reset tells the proxy and the view to read everything again
         self.removeRows(0, self.rowCount())
         self.insertRows(0, len(entries))
-        self._shown = {}
+        self._written, self._target, self._dirty = {}, {}, {}
         blocked = self.blockSignals(True)
         try:
-            for r, entry in enumerate(entries):
-                index = self.index(r, COL_ID)
-                self.setData(index, entry.id, Qt.ItemDataRole.DisplayRole)
-                self.setData(index, entry.id, SORT_ROLE)
-                self.setData(index, entry.id, ID_ROLE)
-                self.setData(index, _RIGHT, Qt.ItemDataRole.TextAlignmentRole)
-                index = self.index(r, COL_FILE)
-                self.setData(index, entry.file_name, Qt.ItemDataRole.DisplayRole)
-                self.setData(index, entry.file_name, SORT_ROLE)
-                self.setData(index, str(entry.photo_path or "image file not found"), Qt.ItemDataRole.ToolTipRole)
-                self.setData(index, self._filter_text(entry.id, entry.file_name), FILTER_ROLE)
-            for column in range(COL_GT, self.columnCount()):
-                self._write_column(column)
+            # the id and the file name now: they give the list its order, which the
+            # controller asks for at once (the first image); the counts follow in passes
+            for column in (COL_ID, COL_FILE):
+                self._queue(column, write=False)
+            self._write_some(all_of_them=True)
+            for column in range(COL_FILE + 1, self.columnCount()):
+                self._queue(column, write=False)
+            self._kick()
         finally:
             self.blockSignals(blocked)
         self.beginResetModel()
@@ -133,9 +155,12 @@ class ImageTableModel(QStandardItemModel):
         ds = self._ds
         if ds is None:
             return
+        written = self._written.get(COL_FILE, [])
         blocked = self.blockSignals(True)
         try:
             for r, entry in enumerate(ds.entries):
+                if r >= len(written) or written[r] is None:
+                    continue  # written later, with the marks as they are then
                 index = self.index(r, COL_FILE)
                 text = self._filter_text(entry.id, entry.file_name)
                 if index.data(FILTER_ROLE) != text:
@@ -144,10 +169,15 @@ class ImageTableModel(QStandardItemModel):
             self.blockSignals(blocked)
 
     # ----------------------------------------------------------------- values
-    def _cells(self, column: int) -> list[tuple[object, object]]:
-        """(shown, sort key) of every row of a count or extra column."""
+    def _cells(self, column: int) -> list[object]:
+        """What every row's cell of ``column`` should hold: (id,) for the id, (name, tip) for
+        the file, (shown, sort key) for a count or an extra column."""
         ds = self._ds
         assert ds is not None
+        if column == COL_ID:
+            return [(e.id,) for e in ds.entries]
+        if column == COL_FILE:
+            return [(e.file_name, str(e.photo_path or "image file not found")) for e in ds.entries]
         if column >= len(COLUMNS):
             extra = self._extra(column)
             if extra is None:
@@ -157,39 +187,91 @@ class ImageTableModel(QStandardItemModel):
             return [("–", _UNKNOWN_SORT) if v is None else (source.display(v, k), v)
                     for v in source.values(ids, k)]
         unknown = "…" if column != COL_PREDS else "–"
-        out = []
+        out: list[object] = []
         for index in range(len(ds.entries)):
             value = self._count(index, column)
             out.append((unknown, _UNKNOWN_SORT) if value is None else (value, value))
         return out
 
-    def _write_column(self, column: int) -> tuple[int, int] | None:
-        """Write the cells of ``column`` that changed; (first, last) changed row, or None."""
+    def _write_cell(self, row: int, column: int, cell: tuple, first: bool) -> None:
+        # one call per cell (each call into Qt may wait for the GIL: see the class's notes)
+        index = self.index(row, column)
+        if column == COL_FILE:
+            name, tip = cell
+            self.setItemData(index, {Qt.ItemDataRole.DisplayRole: name, SORT_ROLE: name,
+                                     Qt.ItemDataRole.ToolTipRole: tip,
+                                     FILTER_ROLE: self._filter_text(self._ds.entries[row].id, name)})  # type: ignore[union-attr]
+            return
+        shown, key = (cell[0], cell[0]) if column == COL_ID else cell
+        if first:
+            self.setItemData(index, {Qt.ItemDataRole.DisplayRole: shown, SORT_ROLE: key,
+                                     Qt.ItemDataRole.TextAlignmentRole: _RIGHT})
+        else:  # setItemData would drop the alignment
+            self.setData(index, shown, Qt.ItemDataRole.DisplayRole)
+            self.setData(index, key, SORT_ROLE)
+
+    def _queue(self, column: int, write: bool = True) -> None:
+        """Have ``column``'s cells follow its values (now for a small set, else in passes)."""
         ds = self._ds
         if ds is None or not len(ds.entries):
-            return None
-        before = self._shown.get(column)
-        now = self._cells(column)
-        changed = [r for r in range(len(now)) if before is None or before[r] != now[r]]
-        for r in changed:
-            index = self.index(r, column)
-            self.setData(index, now[r][0], Qt.ItemDataRole.DisplayRole)
-            self.setData(index, now[r][1], SORT_ROLE)
-            if before is None:
-                self.setData(index, _RIGHT, Qt.ItemDataRole.TextAlignmentRole)
-        self._shown[column] = now
-        return (changed[0], changed[-1]) if changed else None
+            return
+        self._target[column] = self._cells(column)
+        self._written.setdefault(column, [None] * len(ds.entries))
+        self._dirty.pop(column, None)
+        self._dirty[column] = 0  # compared again from the top, after the columns queued before
+        if write:
+            self._kick()
+
+    def _waiting(self) -> int:
+        n = len(self._ds.entries) if self._ds is not None else 0
+        return sum(n - row for row in self._dirty.values())
+
+    def _kick(self) -> None:
+        """Write now when few cells wait, else start the passes (several columns changing in
+        one slot then share the passes instead of each taking one on the spot)."""
+        if self._waiting() <= self.SYNC_CELLS:
+            self._write_some(all_of_them=True)
+        elif not self._writer.isActive():
+            self._writer.start()
+
+    def _write_some(self, all_of_them: bool = False) -> None:
+        """Write the cells that differ, column by column, for at most ``PASS_SECONDS`` and
+        ``PASS_ROWS`` rows (the proxy re-sorts the rows of a pass when the list is sorted by
+        that column: its time grows with them); the rest in the next turn of the loop."""
+        n = len(self._ds.entries) if self._ds is not None else 0
+        deadline = time.perf_counter() + self.PASS_SECONDS
+        rows_left = n * len(self._dirty) if all_of_them else self.PASS_ROWS
+        while self._dirty and rows_left > 0:
+            column, row = next(iter(self._dirty.items()))
+            target, written = self._target[column], self._written[column]
+            first = last = -1
+            blocked = self.blockSignals(True)
+            try:
+                while row < n and rows_left > 0:
+                    if written[row] != target[row]:
+                        self._write_cell(row, column, target[row], written[row] is None)  # type: ignore[arg-type]
+                        written[row] = target[row]
+                        first = row if first < 0 else first
+                        last = row
+                    row += 1
+                    rows_left -= 1
+                    if not all_of_them and row % self.CHECK_ROWS == 0 and time.perf_counter() >= deadline:
+                        rows_left = 0
+            finally:
+                self.blockSignals(blocked)
+            if first >= 0:  # one signal per column and pass (the proxy re-sorts and re-filters it)
+                self.dataChanged.emit(self.index(first, column), self.index(last, column))
+            if row < n:
+                self._dirty[column] = row
+            else:
+                del self._dirty[column]
+        if self._dirty:
+            self._writer.start()
 
     def _column_changed(self, column: int) -> None:
         if self._ds is not self.session.dataset or not 0 <= column < self.columnCount():
             return  # a new data set is on its way: the reset writes everything
-        blocked = self.blockSignals(True)
-        try:
-            span = self._write_column(column)
-        finally:
-            self.blockSignals(blocked)
-        if span is not None:  # one signal for the column (the proxy re-sorts and re-filters it)
-            self.dataChanged.emit(self.index(span[0], column), self.index(span[1], column))
+        self._queue(column)
 
     def _stats_changed(self) -> None:
         self._column_changed(COL_GT)
@@ -242,8 +324,11 @@ class ImageTableModel(QStandardItemModel):
         n = len(source.headers)
         self.sources.remove(source)
         self.removeColumns(first, n)
-        # the cached cells of later columns move left with them
-        self._shown = {(c if c < first else c - n): v for c, v in self._shown.items() if not first <= c < first + n}
+        # the cells of later columns move left with them
+        def shift(by_column: dict) -> dict:
+            return {(c if c < first else c - n): v for c, v in by_column.items() if not first <= c < first + n}
+
+        self._written, self._target, self._dirty = shift(self._written), shift(self._target), shift(self._dirty)
         source.changed.disconnect(self._source_slots.pop(source))
 
     def _source_changed(self, source: ColumnSource) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from .image_table import ID_ROLE, ImageFilterProxy, ImageTableModel
+from .image_table import ImageFilterProxy, ImageTableModel
 from .session import ImageFilter, ReviewSession
 
 
@@ -50,7 +50,8 @@ class ImageOrder(QObject):
         return self.proxy.rowCount()
 
     def visible_ids(self) -> list[int]:
-        return [int(self.proxy.data(self.proxy.index(r, 0), ID_ROLE)) for r in range(self.proxy.rowCount())]
+        ids = (self.id_at(r) for r in range(self.proxy.rowCount()))
+        return [i for i in ids if i is not None]
 
     def row_of(self, image_id: int) -> int:
         """Row of an image in the order, -1 when it is filtered out or not in the data set."""
@@ -67,7 +68,7 @@ class ImageOrder(QObject):
 
     def id_at(self, row: int) -> int | None:
         if 0 <= row < self.proxy.rowCount():
-            return int(self.proxy.data(self.proxy.index(row, 0), ID_ROLE))
+            return self.model.image_id_of_row(self.proxy.mapToSource(self.proxy.index(row, 0)).row())
         return None
 
     def neighbour(self, image_id: int | None, step: int) -> int | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from ..services.jobs import JobFeed
+from .progress_bar import ProgressBar
 
 
 class JobBar(QWidget):
@@ -26,7 +27,7 @@ class JobBar(QWidget):
         self.run_button.clicked.connect(run)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(feed.cancel)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(progress_width)
         if show_percent:
@@ -48,5 +49,4 @@ class JobBar(QWidget):
         self.progress.setVisible(running)
 
     def _on_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+        self.progress.show_progress(done, max(total, 1))
