@@ -149,7 +149,7 @@ def test_batched_iou_calls_give_each_group_its_own_matrix():
     gts = [by_group[k][1] for k in keys]
     groups = Groups(np.array([len(d) for d in dts]), np.array([len(g) for g in gts]),
                     np.array([i for d in dts for i in d]), np.array([r for g in gts for r in g]), np.zeros(0))
-    work = WorkSet(sub_rles=preds, gt_rles=rles, gt_crowd=crowd, gt_ignore=np.zeros((1, len(rles)), bool),
+    work = WorkSet(sub_rles=preds, sub_areas=None, gt_rles=rles, gt_crowd=crowd, gt_ignore=np.zeros((1, len(rles)), bool),
                    iou_thrs=np.array([0.5]), dt_index=groups.dt_index, dt_group=groups.dt_index,
                    gt_order=groups.gt_rows, gt_group=groups.gt_rows, selections=[],
                    chunk_bounds=np.array([0, 1]), dt_img=groups.dt_index, gt_img=groups.gt_rows)

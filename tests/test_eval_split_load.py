@@ -12,6 +12,7 @@ from test_eval_api import pred, square, tiny_gt
 
 from placeseg_core.errors import InputError
 from placeseg_core.evaluation import evaluate
+from placeseg_core.rle import area as rle_area
 from placeseg_core.submissions import split as S
 from placeseg_core.submissions.columns import load_in_one_process
 
@@ -55,6 +56,10 @@ def same(a, b) -> None:
     assert (a.bboxes is None) == (b.bboxes is None)
     if a.bboxes is not None:
         assert np.array_equal(a.bboxes, b.bboxes)
+    # the areas the loaders keep from their checks are pycocotools' own mask.area
+    assert a.mask_areas is not None and b.mask_areas is not None
+    assert np.array_equal(a.mask_areas, b.mask_areas)
+    assert np.array_equal(a.mask_areas, rle_area(a.rles))
 
 
 @pytest.mark.parametrize("bbox", [False, True])
@@ -156,3 +161,19 @@ def test_columns_built_in_pieces_equal_the_whole(mode):
     assert np.array_equal(whole.bboxes, pieces.bboxes)
     data[390]["score"] = "high"  # a fault in the last piece: both refuse (the shared loader explains)
     assert extract_columns(data, "no") is None and extract_columns_in_pieces(data, "no", piece=64) is None
+
+
+def test_the_engine_scores_alike_with_the_loaders_areas_and_with_its_own(tmp_path):
+    """The fast engine takes detection areas from the loader when it kept them, else it asks
+    pycocotools: the matches and every number are the same either way."""
+    from dataclasses import replace
+
+    from placeseg_core.submissions.columns import load_in_one_process
+
+    sub = load_in_one_process(write(tmp_path, items(60)))
+    assert sub.mask_areas is not None
+    gt = tiny_gt(first_id=1)
+    kept, computed = evaluate(gt, sub, workers=1), evaluate(gt, replace(sub, mask_areas=None), workers=1)
+    assert np.array_equal(kept.precision, computed.precision) and np.array_equal(kept.recall, computed.recall)
+    for name in ("status", "rank", "outside_all", "cand_index", "cand_gt_row", "gt_matched"):
+        assert np.array_equal(getattr(kept.records, name), getattr(computed.records, name)), name

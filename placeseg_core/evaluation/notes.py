@@ -90,7 +90,9 @@ def size_notes(gt: GroundTruth, sub: Submission) -> list[str]:
                   dtype=np.int64)
     order = np.argsort(ids)
     ids, hw = ids[order], hw[order]
-    got = np.array([r["size"] for r in sub.rles], dtype=np.int64).reshape(-1, 2)
+    # the loader's column when it has one: 200k small lists made into an array took 0.1 s
+    got = (sub.mask_sizes if sub.mask_sizes is not None
+           else np.array([r["size"] for r in sub.rles], dtype=np.int64).reshape(-1, 2))
     pos = np.minimum(np.searchsorted(ids, sub.image_ids), len(ids) - 1)
     known = (ids[pos] == sub.image_ids) & (hw[pos, 0] >= 0)
     wrong = np.flatnonzero(known & np.any(got != hw[pos], axis=1))

@@ -135,7 +135,7 @@ def run_part(inp: PartInputs, p: int, tick: Callable[[], None],
     dt_index = inp.union_order[cats[plan0.cat_idx[inp.union_order]]]
     gt_rows = inp.gt_order[cats[inp.gt_cat[inp.gt_order]]]
     work = WorkSet(
-        sub_rles=sub.rles, gt_rles=gt.ann_rles, gt_crowd=gt.ann_iscrowd, gt_ignore=inp.gt_ignore,
+        sub_rles=sub.rles, sub_areas=sub.mask_areas, gt_rles=gt.ann_rles, gt_crowd=gt.ann_iscrowd, gt_ignore=inp.gt_ignore,
         iou_thrs=params.iou_thrs, dt_index=dt_index, dt_group=inp.keys[dt_index], gt_order=gt_rows,
         gt_group=inp.gt_key[gt_rows], selections=inp.selection_masks, chunk_bounds=inp.chunk_bounds[p],
         dt_img=inp.img_idx[dt_index], gt_img=inp.gt_img[gt_rows],

@@ -20,6 +20,7 @@ class WorkSet:
     """What the chunk workers read (inherited by forked helpers, never pickled)."""
 
     sub_rles: list[Any]
+    sub_areas: np.ndarray | None  # Submission.mask_areas: pycocotools' mask.area of each, when known
     gt_rles: list[Any]
     gt_crowd: np.ndarray  # bool (rows,)
     gt_ignore: np.ndarray  # bool (A, rows)
@@ -122,7 +123,10 @@ def run_chunk(chunk: int, w: WorkSet) -> ChunkResult:
     lo, hi = int(w.chunk_bounds[chunk]), int(w.chunk_bounds[chunk + 1])
     d_sl, g_sl = _slice(w.dt_img, lo, hi), _slice(w.gt_img, lo, hi)
     dt_index, dt_group = w.dt_index[d_sl], w.dt_group[d_sl]
-    areas = rle_utils.area([w.sub_rles[i] for i in dt_index.tolist()])
+    # the loader's areas (its checks decoded every mask): the same numbers as mask.area, without
+    # decoding every string a second time (about 15% of this step)
+    areas = (w.sub_areas[dt_index] if w.sub_areas is not None
+             else rle_utils.area([w.sub_rles[i] for i in dt_index.tolist()]))
     gt_rows, gt_group = w.gt_order[g_sl], w.gt_group[g_sl]
     # groups with both predictions and ground truth
     keys = np.intersect1d(dt_group, gt_group)

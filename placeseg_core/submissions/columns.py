@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..jsonio import in_worker_thread, paused_gc, read_json_file, release_in_pieces
-from ..safety.masks import compressed_rle_columns, rle_statuses
+from ..safety.masks import compressed_rle_columns, rle_checks, rle_statuses
 from .items import submission_from_items
 from .model import Submission, first_item_uses_bbox
 from .shapes import KIND_BOX, KIND_POLYGON, BoxPolygon, placeholder
@@ -43,6 +43,7 @@ class Columns:
     hw: np.ndarray  # int64 (N, 2): the sizes as an array
     bboxes: np.ndarray | None
     extra: set[str]
+    areas: np.ndarray  # int64 (N,): each mask's pixel count, as pycocotools' mask.area gives it
 
 
 def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = None) -> Submission | None:
@@ -66,7 +67,7 @@ def bulk_columns(items: list[Any], source: str, first_has_bbox: bool | None = No
             return box_path_columns(items, source)
     # The segmentation dicts are used as they are: pycocotools reads only 'size' and 'counts'.
     return Submission(cols.image_ids, cols.category_ids, cols.scores, cols.segs, cols.bboxes, source, cols.extra,
-                      mask_sizes=cols.hw)
+                      mask_sizes=cols.hw, mask_areas=cols.areas)
 
 
 def extract_columns(items: list[Any], bbox: str) -> Columns | None:
@@ -100,7 +101,8 @@ def extract_columns(items: list[Any], bbox: str) -> Columns | None:
     img, cat, sc = numbers
     # Every mask (a negative or zero size included) checked before pycocotools sees it (its decoder hangs or reads past the end of
     # a bad string): any fault and the per-item loader names the item.
-    if rle_statuses(counts, hw[:, 0], hw[:, 1]).any():
+    status, areas = rle_checks(counts, hw[:, 0], hw[:, 1])
+    if status.any():
         return None
     # Same rule as the per-item loader (and pycocotools' loadRes): the first item decides.
     bboxes = None
@@ -113,7 +115,7 @@ def extract_columns(items: list[Any], bbox: str) -> Columns | None:
         for it in items:
             if len(it) > 4:
                 extra.update(k for k in it if k not in _FIELDS)
-    return Columns(img, cat, sc, segs, counts, sizes, hw, bboxes, extra)
+    return Columns(img, cat, sc, segs, counts, sizes, hw, bboxes, extra, areas)
 
 
 def extract_columns_in_pieces(items: list[Any], bbox: str, piece: int = 16384) -> Columns | None:
@@ -136,7 +138,7 @@ def extract_columns_in_pieces(items: list[Any], bbox: str, piece: int = 16384) -
         np.concatenate([p.scores for p in parts]),
         [seg for p in parts for seg in p.segs], [c for p in parts for c in p.counts],
         [sz for p in parts for sz in p.sizes], np.concatenate([p.hw for p in parts]), bboxes,
-        set().union(*(p.extra for p in parts)),
+        set().union(*(p.extra for p in parts)), np.concatenate([p.areas for p in parts]),
     )
 
 

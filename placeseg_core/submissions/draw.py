@@ -187,4 +187,5 @@ def rasterise(sub: Submission, sizes: Mapping[int, tuple[int, int] | None], skip
                 rles[i] = {"size": [h, w], "counts": counts}
                 mask_sizes[i] = (h, w)
     left = {i: seg for i, seg in pending.items() if rles[i]["counts"] == ""}
-    return replace(sub, rles=rles, mask_sizes=mask_sizes, pending_polygons=left)
+    # masks drawn here were not decoded by the loader: no areas kept (the engine computes them)
+    return replace(sub, rles=rles, mask_sizes=mask_sizes, pending_polygons=left, mask_areas=None)

@@ -33,6 +33,10 @@ class Submission:
     #: item -> polygons (a box-only item's: its box) still to be drawn at the image's size by
     #: :func:`~placeseg_core.submissions.rasterise`; ``rles[i]`` is a placeholder until then
     pending_polygons: dict[int, Any] = field(default_factory=dict)
+    #: int64 (N,): each mask's pixel count exactly as pycocotools' ``mask.area`` gives it,
+    #: when the loader's checks decoded every mask (they do for a file of compressed RLE);
+    #: None otherwise. The fast engine uses it instead of decoding every mask again.
+    mask_areas: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.mask_sizes is None:

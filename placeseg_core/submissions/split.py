@@ -176,7 +176,7 @@ def _pack(cols: Columns) -> dict[str, Any]:
         "sizes": cols.hw.ravel(),
         # one string instead of 100k: much cheaper to pickle and unpickle
         "counts": "".join(cols.counts), "lengths": lengths,
-        "bboxes": cols.bboxes, "extra": cols.extra,
+        "bboxes": cols.bboxes, "extra": cols.extra, "areas": cols.areas,
     }
 
 
@@ -218,6 +218,7 @@ def finish_split_load(split: SplitLoad) -> Submission:
         image_ids=joined("image_ids"), category_ids=joined("category_ids"), scores=joined("scores"),
         rles=segs, bboxes=bboxes, source=str(split.path), extra_fields=extra,
         mask_sizes=np.concatenate([head.hw] + [p["sizes"].reshape(-1, 2) for p in payloads]),
+        mask_areas=joined("areas"),
     )
 
 
