@@ -148,7 +148,7 @@ class SlotTimer:
             back = frame.f_back
             if back is None or back.f_code.co_filename.endswith(self.entry_file):
                 if not frame.f_code.co_filename.endswith(self.entry_file):
-                    self._open[id(frame)] = (time.perf_counter(), 0, self.calls)
+                    self._open[id(frame)] = (time.perf_counter(), 0, [])
             else:
                 parent = self._open.get(id(back))
                 if parent is not None and parent[1] < self.depth:
@@ -162,18 +162,10 @@ class SlotTimer:
             if level == 0:
                 if seconds >= self.min_s:
                     self.calls.append((start, seconds, _where(frame), kids))
-                self._pending = []
                 return
-            back = self._open.get(id(frame.f_back))
-            if back is not None and seconds >= self.min_s / 3:
-                target = back[2] if back[1] > 0 else self._kids_of(frame.f_back)
-                target.append((start, seconds, _where(frame), kids))
-
-    def _kids_of(self, frame) -> list:
-        start, level, _ = self._open[id(frame)]
-        kids: list = []
-        self._open[id(frame)] = (start, level, kids)
-        return kids
+            parent = self._open.get(id(frame.f_back))
+            if parent is not None and seconds >= self.min_s / 3:
+                parent[2].append((start, seconds, _where(frame), kids))
 
     def start(self) -> None:
         sys.setprofile(self._profile)

@@ -34,6 +34,7 @@ import argparse
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -281,6 +282,19 @@ def main() -> int:
     v_secs = time.perf_counter() - t1
     v_stall, v_median = ticker.stop()
 
+    # the CLI on the same file, as a whole process, for the window's ratio (target <= 1.5x)
+    script = Path(sys.executable).with_name("placeseg")
+    head = [str(script)] if script.is_file() else [sys.executable, "-m", "placeseg_core.cli.main"]
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    cli_times = []
+    for _ in range(2):
+        t2 = time.perf_counter()
+        subprocess.run(head + ["validate", "--gt", str(folder / "gt.json"), str(folder / "predictions.json")],
+                       check=True, capture_output=True, env=env)
+        cli_times.append(time.perf_counter() - t2)
+    cli_s = min(cli_times)
+
     valid = [v for v in latencies if v == v]
     print(f"evaluation of {args.images} images x {args.per_image} predictions (fast engine, worker thread), "
           f"median of {args.repeats}:")
@@ -295,7 +309,8 @@ def main() -> int:
           f"{statistics.median(e_stalls) * 1000:.0f} ms (worst {max(e_stalls) * 1000:.0f} ms)")
     print(f"opening the set (ground truth + predictions, in workers): longest stall {open_stall * 1000:.0f} ms")
     print(f"validation of the same file: {v_secs:.1f} s, longest stall {v_stall * 1000:.0f} ms, "
-          f"median gap {v_median * 1000:.1f} ms")
+          f"median gap {v_median * 1000:.1f} ms; placeseg validate (whole process, best of 2) {cli_s:.1f} s: "
+          f"the window takes {v_secs / cli_s:.2f}x (target <= 1.5x)")
     if sampler is not None:
         sampler.stop()
         sampler.report(top=8)

@@ -24,6 +24,7 @@ from placeseg_core.catalog import Catalog, ImageRecord, load_catalog
 from placeseg_core.errors import InputError
 from placeseg_core.evaluation import GroundTruth, ground_truth_from_dict, load_ground_truth
 from placeseg_core.layout import discover
+from placeseg_core.validate import ValidationReport, validate_submission
 
 from .data import PredictionIndex, ReviewDataset
 
@@ -75,6 +76,25 @@ def dataset_catalog(ds: ReviewDataset) -> Catalog:
             return load_catalog(layout.catalog)
     return Catalog(images=[ImageRecord(e.id, e.file_name, e.width, e.height, e.split) for e in ds.entries],
                    categories=list(ds.categories), source=str(ds.source))
+
+
+def catalog_source(ds: ReviewDataset) -> Path | Catalog:
+    """What :func:`dataset_catalog` reads: the imgCatIds.json path of a layout (cheaper to
+    hand to another process than the catalogue itself), else the catalogue."""
+    if ds.kind == "layout":
+        layout = discover(ds.source)
+        if layout.catalog is not None:
+            return Path(layout.catalog)
+    return dataset_catalog(ds)
+
+
+def validate_against(path: Path, catalog: Path | Catalog, expected_image_ids: list[int] | None,
+                     progress: Callable[[int, int], None] | None = None) -> ValidationReport:
+    """``validate_submission`` against a catalogue or its file: what the window runs in a
+    process of its own (placeseg_core.isolated), so a module-level, Qt-free function."""
+    if not isinstance(catalog, Catalog):
+        catalog = load_catalog(catalog)
+    return validate_submission(path, catalog, expected_image_ids=expected_image_ids, progress=progress)
 
 
 def build_scoring_truth(ds: ReviewDataset, preds: PredictionIndex | None,
