@@ -134,3 +134,41 @@ def test_prepared_tiny_image_renders_and_picks(tiny_set: TinySet):
     assert pick(prep, -1, 5, layer, opts, names) is None
     mask = selection_mask(prep, info.topmost())
     assert mask.sum() == 15 * 20
+
+
+def test_all_masks_of_an_image_decoded_at_once_equal_one_by_one():
+    """decode_crops (one pass for an image's masks) gives decode_crop's crops, mask by mask:
+    empty, full, one pixel, runs across columns and a string that does not sum to the
+    image's size among them."""
+    from placeseg_core import rle as rle_utils
+    from placeseg_review.model.overlay import inner_boundary
+    from placeseg_review.model.rle_crops import decode_crop, decode_crops, decode_masks
+
+    rng = np.random.default_rng(1)
+    for trial in range(60):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        counts = []
+        for k in range(int(rng.integers(1, 30))):
+            m = np.zeros((h, w), np.uint8)
+            kind = (trial + k) % 5
+            if kind == 0:
+                m = (rng.random((h, w)) < rng.random()).astype(np.uint8)
+            elif kind == 1:
+                y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+                m[y:y + int(rng.integers(1, h + 1)), x:x + int(rng.integers(1, w + 1))] = 1
+            elif kind == 2:
+                m[:] = 1
+            elif kind == 3:
+                m[int(rng.integers(0, h)), int(rng.integers(0, w))] = 1
+            counts.append(rle_utils.encode(m)["counts"])  # kind 4: empty
+        counts.append(rle_utils.encode(np.ones((h + 1, w), np.uint8))["counts"])  # runs sum to more
+        batch = decode_crops(counts, h, w)
+        for c, got, mask in zip(counts, batch, decode_masks(counts, h, w), strict=True):
+            want = decode_crop(c, h, w)
+            assert (got is None) == (want is None) == (mask is None), trial
+            if got is not None:
+                assert got[:2] == want[:2] and got[2].shape == want[2].shape, trial
+                assert np.array_equal(got[2], want[2]), trial
+                ys, xs = np.nonzero(inner_boundary(want[2]))
+                assert mask.area == int(np.count_nonzero(want[2])), trial
+                assert np.array_equal(mask.edge_ys, ys + want[0]) and np.array_equal(mask.edge_xs, xs + want[1])

@@ -6,6 +6,7 @@ clicks use, so that what is hovered is exactly what is drawn on top.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -131,8 +132,13 @@ class RenderedLayers:
     preds: PredLayer | None
 
 
-def render_layers(prep: PreparedImage, opts: OverlayOptions) -> RenderedLayers:
-    return RenderedLayers(_gt_key(opts), render_gt(prep, opts), _pred_key(opts), render_preds(prep, opts))
+def render_layers(prep: PreparedImage, opts: OverlayOptions, pool: Executor | None = None) -> RenderedLayers:
+    """Both layers; with a ``pool`` the predictions' there while the ground truth's is drawn here."""
+    if pool is None:
+        return RenderedLayers(_gt_key(opts), render_gt(prep, opts), _pred_key(opts), render_preds(prep, opts))
+    preds = pool.submit(render_preds, prep, opts)
+    gt = render_gt(prep, opts)
+    return RenderedLayers(_gt_key(opts), gt, _pred_key(opts), preds.result())
 
 
 def layers_for(prep: PreparedImage, opts: OverlayOptions) -> RenderedLayers:

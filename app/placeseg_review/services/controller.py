@@ -37,6 +37,9 @@ from .workers import FunctionWorker, Task, WorkerPool
 
 SelectionOf = Callable[[PreparedImage], Selection | None]  # finds an object in a prepared image
 
+#: How long after an image is shown its neighbours start being prepared (see _prefetch_timer).
+PREFETCH_DELAY_MS = 40
+
 
 @dataclass
 class Job:
@@ -59,10 +62,13 @@ class ReviewController(QObject):
         super().__init__(parent)
         self.session = session
         self.settings = settings
-        self.io_pool = WorkerPool(2, self)  # image preparation (urgent + prefetch)
+        self.io_pool = WorkerPool(2, self)  # image preparation: the image asked for
+        # the neighbours, in a lane of their own: an image asked for never waits for a thread
+        # busy with a neighbour (each stops at its next check once cancelled)
+        self.prefetch_pool = WorkerPool(1, self)
         self.job_pool = WorkerPool(2, self)  # opening files, scanning, the demo
         self.analysis_pool = WorkerPool(2, self)  # validation and evaluation (never queue behind a scan)
-        self.cache = ImageCache(self.io_pool, parent=self)
+        self.cache = ImageCache(self.io_pool, parent=self, prefetch_pool=self.prefetch_pool)
         self.cache.options = lambda: session.options
         self.cache.imageReady.connect(self._on_image_ready)
         self.cache.loadFailed.connect(self._image_failed)
@@ -76,6 +82,12 @@ class ReviewController(QObject):
         self._pending_selection: tuple[int, Selection | SelectionOf] | None = None  # to select once shown
         self._stats_timer = QTimer(self, singleShot=True, interval=150)
         self._stats_timer.timeout.connect(session.stats_changed)
+        # The neighbours are prefetched once the image on screen has been painted: started at
+        # once, their workers took the GIL from that paint (it doubled, to 25-30 ms, in a cold
+        # switch: benchmarks/gui_switch.py). Well before anyone presses "next" again.
+        self._prefetch_timer = QTimer(self, singleShot=True, interval=PREFETCH_DELAY_MS)
+        self._prefetch_timer.timeout.connect(
+            lambda: self.session.image is not None and self._prefetch(self.session.image.entry.id))
 
     def _image_failed(self, image_id: int, message: str) -> None:
         """A failure the preparation did not foresee: name the image's files (the message of
@@ -328,7 +340,7 @@ class ReviewController(QObject):
         ds = self.session.dataset
         if ds is not None:
             self.settings.set_last_image(ds.source, prep.entry.id)
-        self._prefetch(prep.entry.id)
+        self._prefetch_timer.start()
 
     def _prefetch(self, image_id: int) -> None:
         ids: list[int] = []
@@ -343,10 +355,12 @@ class ReviewController(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel every worker and wait for them: True when no thread is left running."""
         self._stats_timer.stop()
+        self._prefetch_timer.stop()
         ok_analysis = self.analysis_pool.shutdown(timeout_ms)
         ok_jobs = self.job_pool.shutdown(timeout_ms)
         ok_io = self.io_pool.shutdown(timeout_ms)
-        return ok_jobs and ok_io and ok_analysis
+        ok_prefetch = self.prefetch_pool.shutdown(timeout_ms)
+        return ok_jobs and ok_io and ok_analysis and ok_prefetch
 
 
 # ------------------------------------------------------------- worker functions (no Qt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, Signal
 
@@ -27,12 +28,15 @@ class ImageCache(QObject):
     imageReady = Signal(object)  # PreparedImage
     loadFailed = Signal(int, str)  # image id, one-line reason
 
-    def __init__(self, pool: WorkerPool, capacity: int = DEFAULT_CAPACITY, parent: QObject | None = None) -> None:
+    def __init__(self, pool: WorkerPool, capacity: int = DEFAULT_CAPACITY, parent: QObject | None = None,
+                 prefetch_pool: WorkerPool | None = None) -> None:
         super().__init__(parent)
         self._pool = pool
+        self._prefetch_pool = prefetch_pool or pool
         self.capacity = capacity
         self._cache: OrderedDict[int, PreparedImage] = OrderedDict()
         self._inflight: dict[int, FunctionWorker] = {}
+        self._priority: dict[int, int] = {}  # of the jobs in flight (10: the one on screen next)
         self._dataset: ReviewDataset | None = None
         self._predictions: PredictionIndex | None = None
         self.generation = 0
@@ -65,6 +69,12 @@ class ImageCache(QObject):
             self.hits += 1
             return prep
         self.misses += 1
+        # The neighbours being prefetched would share the GIL with this one, which the user
+        # waits for: they stop (they are asked for again once it is shown).
+        for other, worker in list(self._inflight.items()):
+            if other != image_id and self._priority.get(other, 0) < 10:
+                worker.cancel()
+                del self._inflight[other]
         self._start(image_id, priority=10)
         return None
 
@@ -77,14 +87,17 @@ class ImageCache(QObject):
         if self._dataset is None or image_id in self._inflight or image_id not in self._dataset.index_of:
             return
         gen = self.generation
-        worker = self._pool.submit(
+        this: list[FunctionWorker] = []  # a job stopped for another image may end after its successor started
+        worker = (self._pool if priority >= 10 else self._prefetch_pool).submit(
             _prepare, self._dataset, image_id, self._predictions, gen, self.options(),
             on_returned=self._on_ready,
             on_error=lambda exc, i=image_id, g=gen: self._on_error(i, g, exc),
-            on_finished=lambda i=image_id, g=gen: self._on_finished(i, g),
+            on_finished=lambda i=image_id, g=gen: self._on_finished(i, g, this[0] if this else None),
             priority=priority, name=f"prepare {image_id}",
         )
+        this.append(worker)
         self._inflight[image_id] = worker
+        self._priority[image_id] = priority
 
     def _on_ready(self, prep: PreparedImage) -> None:
         if prep.generation != self.generation:
@@ -100,18 +113,24 @@ class ImageCache(QObject):
         if gen == self.generation:
             self.loadFailed.emit(image_id, describe_failure(exc))
 
-    def _on_finished(self, image_id: int, gen: int) -> None:
-        if gen == self.generation:
+    def _on_finished(self, image_id: int, gen: int, worker: FunctionWorker | None) -> None:
+        if gen == self.generation and self._inflight.get(image_id) is worker:
             self._inflight.pop(image_id, None)
 
     def clear(self) -> None:
         self.set_sources(self._dataset, self._predictions)
 
 
+#: Threads that take half of an image's preparation (its predictions) while the worker that
+#: prepares it does the rest: two, one for each of the io pool's workers.
+_PARTS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-part")
+
+
 def _prepare(task: Task, dataset: ReviewDataset, image_id: int, predictions: PredictionIndex | None,
              generation: int, options: OverlayOptions) -> PreparedImage:
-    """Decode the image and draw its overlays for the current options, all off the GUI thread."""
-    prep = prepare_image(dataset, image_id, predictions, generation, cancelled=lambda: task.cancelled)
+    """Decode the image and draw its overlays for the current options, all off the GUI thread
+    (the predictions' half in a second thread: see prepare_image)."""
+    prep = prepare_image(dataset, image_id, predictions, generation, cancelled=lambda: task.cancelled, pool=_PARTS)
     task.check()
-    prep.layers = render_layers(prep, options)
+    prep.layers = render_layers(prep, options, pool=_PARTS)
     return prep
