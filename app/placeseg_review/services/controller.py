@@ -13,27 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from placeseg_core.errors import InputError, describe_failure, located_failures
+from placeseg_core.errors import InputError, describe_failure
 
 from ..model.data import (
     PredictionIndex,
     ReviewDataset,
-    load_predictions,
-    open_ground_truth,
     sniff_json_kind,
 )
 from ..model.prepared import PreparedImage
 from ..model.render import Selection
-from .demo_cache import ensure_demo
 from .focus import CategoryFocus
 from .image_cache import ImageCache
+from .jobs_io import build_demo_job, load_predictions_job, open_dataset_job, scan_dataset_job
 from .navigation import ImageOrder
 from .session import ImageFilter, RejectedFile, ReviewSession
 from .settings import Settings
-from .workers import FunctionWorker, Task, WorkerPool
+from .workers import FunctionWorker, WorkerPool
 
 SelectionOf = Callable[[PreparedImage], Selection | None]  # finds an object in a prepared image
 
@@ -210,7 +207,7 @@ class ReviewController(QObject):
     def open_dataset(self, path: str | os.PathLike[str], images: str | None = None,
                      predictions: str | os.PathLike[str] | None = None, image_id: int | None = None) -> None:
         p = Path(path)
-        self._start_job("dataset", "Open data set", _open_dataset, p, images,
+        self._start_job("dataset", "Open data set", open_dataset_job, p, images,
                         on_returned=lambda ds: self._dataset_opened(ds, p, images, predictions, image_id))
 
     def _dataset_opened(self, ds: ReviewDataset, path: Path, images: str | None,
@@ -223,7 +220,7 @@ class ReviewController(QObject):
         for note in ds.notes:
             self.message.emit(note)
         if ds.kind == "layout":
-            self._start_job("scan", "Count instances", _scan_dataset, ds, on_returned=lambda _r: self.session.stats_changed(),
+            self._start_job("scan", "Count instances", scan_dataset_job, ds, on_returned=lambda _r: self.session.stats_changed(),
                             total=len(ds.entries))
         wanted = image_id if image_id is not None else self.settings.last_image(ds.source)
         if wanted is None or wanted not in ds.index_of:
@@ -243,7 +240,7 @@ class ReviewController(QObject):
         if self.session.dataset is None:
             self.errorRaised.emit("Cannot load predictions", f"{p}: open a data set first (its images give the ids)")
             return
-        self._start_job("predictions", "Load predictions", _load_predictions, p, self.session.dataset,
+        self._start_job("predictions", "Load predictions", load_predictions_job, p, self.session.dataset,
                         on_returned=lambda idx: self._predictions_loaded(idx, p),
                         on_error=lambda exc: self._predictions_failed(p, exc))
 
@@ -278,7 +275,7 @@ class ReviewController(QObject):
     def open_demo(self, n_images: int | None = None, image_id: int | None = None) -> None:
         """Build the demo set into the cache folder (first time only) and open it with its predictions."""
         kwargs = {} if n_images is None else {"n_images": n_images}
-        self._start_job("demo", "Build demo", _build_demo, total=n_images or 0,
+        self._start_job("demo", "Build demo", build_demo_job, total=n_images or 0,
                         on_returned=lambda root: self.open_dataset(root, image_id=image_id), **kwargs)
 
     # --------------------------------------------------------- navigation
@@ -361,47 +358,3 @@ class ReviewController(QObject):
         ok_io = self.io_pool.shutdown(timeout_ms)
         ok_prefetch = self.prefetch_pool.shutdown(timeout_ms)
         return ok_jobs and ok_io and ok_analysis and ok_prefetch
-
-
-# ------------------------------------------------------------- worker functions (no Qt)
-
-
-def _open_dataset(task: Task, path: Path, images: str | None) -> ReviewDataset:
-    with located_failures(path):
-        return open_ground_truth(path, images)
-
-
-def _load_predictions(task: Task, path: Path, dataset: ReviewDataset) -> PredictionIndex:
-    task.progress(0, 0)
-    with located_failures(path):
-        return load_predictions(path, dataset)
-
-
-def _build_demo(task: Task, **kwargs: Any) -> Path:
-    return ensure_demo(progress=task.progress, **kwargs)
-
-
-def _scan_dataset(task: Task, ds: ReviewDataset) -> None:
-    """Count instances, findings and categories of every annotation PNG (fills ``ds`` in place),
-    keeping each PNG's conversion for the evaluation (``ds.decoded``: decoded once)."""
-    from placeseg_core.convert import decode_for_conversion  # noqa: PLC0415 (only layouts need it)
-
-    counts = np.zeros_like(ds.category_counts)
-    n = len(ds.entries)
-    for k, entry in enumerate(ds.entries):
-        task.check()
-        if entry.annotation_path is None:
-            ds.gt_counts[k] = 0  # type: ignore[index]
-            ds.findings_counts[k] = 0  # type: ignore[index]
-        else:
-            path = os.path.abspath(entry.annotation_path)
-            instances, findings = ds.decoded.get(path) or decode_for_conversion(path, entry.height, entry.width)
-            ds.decoded[path] = (instances, findings)
-            for category_id, *_rest in instances:
-                if 0 <= category_id < len(counts):
-                    counts[category_id] += 1
-            ds.gt_counts[k] = len(instances)  # type: ignore[index]
-            ds.findings_counts[k] = len(findings)  # type: ignore[index]
-        if (k + 1) % 16 == 0 or k + 1 == n:
-            task.progress(k + 1, n)
-    ds.category_counts[:] = counts
