@@ -110,3 +110,16 @@ def test_the_bundle_starts_in_a_real_x_window(unpacked: Path, xvfb: str, tmp_pat
                           env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "first image after" in proc.stdout
+
+
+def test_the_bundle_validates_in_its_worker_process(unpacked: Path, tmp_path: Path):
+    """The window validates in a spawned process, which in the bundle is the bundle's own
+    executable again: it must do the work (multiprocessing.freeze_support in entry.py), not
+    parse the window's command line and fail."""
+    exe = unpacked / "opt/placeseg-review/placeseg-review"
+    out = tmp_path / "shot.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PLACESEG_REVIEW_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.run([str(exe), "--demo", "--view", "validation", "--screenshot", str(out)], env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "worker process" not in proc.stderr and "unrecognized arguments" not in proc.stderr

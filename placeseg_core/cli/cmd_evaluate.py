@@ -25,7 +25,7 @@ from ..evaluation.notes import quirk_notes as notes
 from ..evaluation.notes import size_notes
 from ..jsonio import JsonFileError
 from ..submissions import Submission, SubmissionError, format_note
-from .options import add_size_limit
+from .options import add_size_limit, kept_until_exit
 from .progress import StderrProgress
 
 _LINES = (  # pycocotools' summarize() layout
@@ -170,6 +170,9 @@ def run(args: argparse.Namespace) -> int:
     gt, sub = loaded
     result = evaluate(gt, sub, engine=args.engine, readme_rule=args.readme_rule,
                       progress=StderrProgress("evaluate"), workers=args.workers, params=params)
+    kept = kept_until_exit()
+    if kept is not None:  # not freed one by one: the process ends right after (console_main)
+        kept += [gt, sub, result]
     out = sys.stdout
     for line in summary_lines(result):
         print(line, file=out)

@@ -20,7 +20,7 @@ from ..jsonio import read_json_file
 from ..safety.numbers import is_int64, short
 from ..validate import DEFAULT_MAX_LOCATIONS, render_text, validate_submission
 from ..validate.codes import UNUSABLE_CODES
-from .options import add_size_limit, size_limit_bytes
+from .options import add_size_limit, kept_until_exit, size_limit_bytes
 from .progress import StderrProgress
 
 
@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         progress=StderrProgress("validate"),
         max_locations=args.max_locations,
         max_bytes=size_limit_bytes(args),
+        keep_parsed=kept_until_exit(),
     )
     if args.gt:
         report.stats["ground_truth"] = args.gt

@@ -23,6 +23,7 @@ import numpy as np
 from placeseg_core.catalog import Catalog, ImageRecord, load_catalog
 from placeseg_core.errors import InputError
 from placeseg_core.evaluation import GroundTruth, ground_truth_from_dict, load_ground_truth
+from placeseg_core.isolated import kept_in_child
 from placeseg_core.layout import discover
 from placeseg_core.validate import ValidationReport, validate_submission
 
@@ -94,7 +95,8 @@ def validate_against(path: Path, catalog: Path | Catalog, expected_image_ids: li
     process of its own (placeseg_core.isolated), so a module-level, Qt-free function."""
     if not isinstance(catalog, Catalog):
         catalog = load_catalog(catalog)
-    return validate_submission(path, catalog, expected_image_ids=expected_image_ids, progress=progress)
+    return validate_submission(path, catalog, expected_image_ids=expected_image_ids, progress=progress,
+                               keep_parsed=kept_in_child())
 
 
 def build_scoring_truth(ds: ReviewDataset, preds: PredictionIndex | None,
