@@ -238,7 +238,7 @@ def decode_predictions(index: PredictionIndex, image_id: int, height: int, width
     edges: list[tuple[np.ndarray, np.ndarray]] = []
     areas: list[int] = []
     nothing = np.zeros(0, dtype=np.int64)
-    for m in decode_masks([sub.rles[i]["counts"] for i in kept], height, width):
+    for m in decode_masks([sub.rles[i]["counts"] for i in kept], height, width, cancelled):
         if m is None:  # an empty mask
             crops.append((0, 0, np.zeros((1, 1), dtype=bool)))
             areas.append(0)

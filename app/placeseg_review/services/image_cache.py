@@ -72,7 +72,9 @@ class ImageCache(QObject):
         # The neighbours being prefetched would share the GIL with this one, which the user
         # waits for: they stop (they are asked for again once it is shown).
         for other, worker in list(self._inflight.items()):
-            if other != image_id and self._priority.get(other, 0) < 10:
+            # this one too while it only waits in the prefetch lane's queue: it moves to the
+            # urgent lane (seen as a 580 ms switch when "next" was held down)
+            if self._priority.get(other, 0) < 10 and (other != image_id or not worker.running):
                 worker.cancel()
                 del self._inflight[other]
         self._start(image_id, priority=10)

@@ -99,6 +99,7 @@ class FunctionWorker:
         self.signals = WorkerSignals()  # created on the GUI thread, so it lives there
         self._cancel = threading.Event()
         self.error_text = ""
+        self.running = False  # set by the pool thread when it starts the work
 
     @property
     def is_cancelled(self) -> bool:
@@ -108,6 +109,7 @@ class FunctionWorker:
         self._cancel.set()
 
     def run(self) -> None:
+        self.running = True
         sig = self.signals
         _emit(sig.started)
         try:
