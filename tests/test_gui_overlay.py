@@ -137,12 +137,13 @@ def test_prepared_tiny_image_renders_and_picks(tiny_set: TinySet):
 
 
 def test_all_masks_of_an_image_decoded_at_once_equal_one_by_one():
-    """decode_crops (one pass for an image's masks) gives decode_crop's crops, mask by mask:
+    """decode_masks (one pass for an image's masks) gives decode_crop's crops, mask by mask,
+    with inner_boundary's outline and the pixel count:
     empty, full, one pixel, runs across columns and a string that does not sum to the
     image's size among them."""
     from placeseg_core import rle as rle_utils
     from placeseg_review.model.overlay import inner_boundary
-    from placeseg_review.model.rle_crops import decode_crop, decode_crops, decode_masks
+    from placeseg_review.model.rle_crops import decode_crop, decode_masks
 
     rng = np.random.default_rng(1)
     for trial in range(60):
@@ -162,13 +163,36 @@ def test_all_masks_of_an_image_decoded_at_once_equal_one_by_one():
                 m[int(rng.integers(0, h)), int(rng.integers(0, w))] = 1
             counts.append(rle_utils.encode(m)["counts"])  # kind 4: empty
         counts.append(rle_utils.encode(np.ones((h + 1, w), np.uint8))["counts"])  # runs sum to more
-        batch = decode_crops(counts, h, w)
-        for c, got, mask in zip(counts, batch, decode_masks(counts, h, w), strict=True):
+        for c, mask in zip(counts, decode_masks(counts, h, w), strict=True):
             want = decode_crop(c, h, w)
-            assert (got is None) == (want is None) == (mask is None), trial
-            if got is not None:
-                assert got[:2] == want[:2] and got[2].shape == want[2].shape, trial
-                assert np.array_equal(got[2], want[2]), trial
+            assert (mask is None) == (want is None), trial
+            if mask is not None:
+                assert (mask.y0, mask.x0) == want[:2] and mask.crop.shape == want[2].shape, trial
+                assert np.array_equal(mask.crop, want[2]), trial
                 ys, xs = np.nonzero(inner_boundary(want[2]))
                 assert mask.area == int(np.count_nonzero(want[2])), trial
                 assert np.array_equal(mask.edge_ys, ys + want[0]) and np.array_equal(mask.edge_xs, xs + want[1])
+
+
+@pytest.mark.parametrize("with_pool", [False, True])
+def test_an_image_prepared_with_its_predictions_in_a_second_thread_is_the_same(tiny_set: TinySet, with_pool):
+    """With a pool the predictions are decoded beside the photo and ground truth: the same
+    crops, and the same note for a prediction whose mask is not the image's size."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from placeseg_core import rle as rle_utils
+
+    items = json.loads(tiny_set.predictions.read_text())
+    other = rle_utils.encode(np.ones((7, 9), np.uint8))
+    wrong = dict(items[0], segmentation={"size": [7, 9], "counts": other["counts"]})
+    tiny_set.predictions.write_text(json.dumps(items + [wrong]))
+    ds = open_layout(tiny_set.root)
+    preds = load_predictions(tiny_set.predictions, ds)
+    alone = prepare_image(ds, 20210, preds)
+    with ThreadPoolExecutor(1) as pool:
+        prep = prepare_image(ds, 20210, preds, pool=pool if with_pool else None)
+    assert prep.preds.indices.tolist() == alone.preds.indices.tolist()
+    assert all(np.array_equal(a[2], b[2]) and a[:2] == b[:2] for a, b in zip(prep.preds.crops, alone.preds.crops, strict=True))
+    assert prep.preds.size_mismatch == 1
+    assert any("RLE size other than 40×60" in note for note in prep.notes), prep.notes

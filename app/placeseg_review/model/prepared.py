@@ -293,6 +293,6 @@ def prepare_image(dataset: ReviewDataset, image_id: int, predictions: Prediction
         preds = early.result()
     elif predictions is not None and not cancelled():
         preds = decode_predictions(predictions, image_id, h, w, cancelled)
-        if preds.size_mismatch:
-            notes.append(f"{preds.size_mismatch} prediction(s) have an RLE size other than {h}×{w}: not drawn")
+    if preds is not None and preds.size_mismatch:
+        notes.append(f"{preds.size_mismatch} prediction(s) have an RLE size other than {h}×{w}: not drawn")
     return PreparedImage(entry, photo, gt, preds, notes, generation)
