@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -47,15 +46,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import official_pipeline  # noqa: E402
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
+from _common import (  # noqa: E402
+    cached,
+    mark_cached,
+    official_pipeline,
+    placeseg_command,
+    status_kb,
+    subprocess_env,
+)
 
 
 def _max_dets(data: Path) -> list[int]:
@@ -83,7 +81,7 @@ def worker(kind: str, data: Path, out: Path, workers: int | None) -> None:
     np.save(out / f"{kind}_precision.npy", precision)
     np.save(out / f"{kind}_recall.npy", recall)
     helper_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_kb": _status_kb("VmHWM"), "helper_kb": helper_kb,
+    print(json.dumps({"seconds": seconds, "peak_kb": status_kb("VmHWM"), "helper_kb": helper_kb,
                       "mean_ap": mean_ap}))
 
 
@@ -91,8 +89,7 @@ def generate(data: Path, n_images: int, per_image: int) -> None:
     from placeseg_core.synth import synth_dataset
 
     shape = {"images": n_images, "per_image": per_image, "seed": 0}
-    marker = data / "shape.json"
-    if marker.exists() and json.loads(marker.read_text()) == shape:
+    if cached(data, shape):
         return
     data.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -100,7 +97,7 @@ def generate(data: Path, n_images: int, per_image: int) -> None:
     (data / "gt.json").write_text(json.dumps(synth.ground_truth))
     with open(data / "predictions.json", "w") as handle:
         json.dump(synth.predictions, handle)
-    marker.write_text(json.dumps(shape))
+    mark_cached(data, shape)
     print(f"generated {len(synth.ground_truth['annotations']):,} GT instances and "
           f"{len(synth.predictions):,} predictions in {time.perf_counter() - start:.0f} s", file=sys.stderr)
 
@@ -118,7 +115,7 @@ def generate_coco_crowd(data: Path, folder: Path, copies: int) -> tuple[int, int
     data.mkdir(parents=True, exist_ok=True)
     (data / "gt.json").write_text(json.dumps({**gt, "images": images, "annotations": anns}))
     (data / "predictions.json").write_text(json.dumps(preds))
-    (data / "shape.json").write_text(json.dumps({"coco_copies": copies, "max_dets": [1, 10, 100]}))
+    mark_cached(data, {"coco_copies": copies, "max_dets": [1, 10, 100]})
     return len(images), len(anns), sum(a["iscrowd"] for a in anns)
 
 
@@ -167,15 +164,6 @@ def _tree_pss_kb(pid: int) -> int:
     return _pss_kb(pid) + sum(_pss_kb(k) for k in kids)
 
 
-def _env() -> dict[str, str]:
-    """The subprocesses' environment: bytecode caches written and used, as in an installed
-    package (a machine with PYTHONDONTWRITEBYTECODE=1 recompiles an editable checkout's
-    modules at every start: a quarter of a second that no user pays)."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
 def measure(kind: str, data: Path, out: Path, repeats: int, workers: int | None) -> list[dict]:
     """Timed runs in fresh worker processes, nothing else running; each run's ``wall`` is the
     whole process (start-up and imports included)."""
@@ -183,7 +171,7 @@ def measure(kind: str, data: Path, out: Path, repeats: int, workers: int | None)
     for _ in range(repeats):
         start = time.perf_counter()
         done = subprocess.run(_worker_cmd(kind, data, out, workers), check=True, capture_output=True, text=True,
-                              env=_env())
+                              env=subprocess_env())
         wall = time.perf_counter() - start
         runs.append({**json.loads(done.stdout.strip().splitlines()[-1]), "wall": wall})
     return runs
@@ -191,20 +179,18 @@ def measure(kind: str, data: Path, out: Path, repeats: int, workers: int | None)
 
 def _cli_cmd(data: Path, out: Path) -> list[str]:
     """``placeseg evaluate`` as a user runs it: the summary on stdout, the numbers as JSON."""
-    script = Path(sys.executable).with_name("placeseg")
-    head = [str(script)] if script.is_file() else [sys.executable, "-m", "placeseg_core.cli.main"]
-    return head + ["evaluate", "--gt", str(data / "gt.json"), "--preds", str(data / "predictions.json"),
+    return placeseg_command() + ["evaluate", "--gt", str(data / "gt.json"), "--preds", str(data / "predictions.json"),
                    "--max-dets", *map(str, _max_dets(data)), "--json", str(out / "cli.json")]
 
 
 def measure_cli(data: Path, out: Path, repeats: int) -> list[float]:
     """Wall times of whole ``placeseg evaluate`` processes (one untimed run first: it writes
     the bytecode caches)."""
-    subprocess.run(_cli_cmd(data, out), check=True, capture_output=True, env=_env())
+    subprocess.run(_cli_cmd(data, out), check=True, capture_output=True, env=subprocess_env())
     walls = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run(_cli_cmd(data, out), check=True, capture_output=True, env=_env())
+        subprocess.run(_cli_cmd(data, out), check=True, capture_output=True, env=subprocess_env())
         walls.append(time.perf_counter() - start)
     return walls
 
@@ -218,7 +204,7 @@ def footprint_mb(cmd: list[str]) -> float:
     """Peak memory of a process and its helpers together (PSS, shared pages counted once),
     sampled every 20 ms in one more run. Not timed: reading /proc/PID/smaps_rollup walks the
     process's page tables and slows it down."""
-    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env()) as proc:
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=subprocess_env()) as proc:
         peak = 0
         while proc.poll() is None:
             peak = max(peak, _tree_pss_kb(proc.pid))

@@ -283,10 +283,10 @@ def main() -> int:
     v_stall, v_median = ticker.stop()
 
     # the CLI on the same file, as a whole process, for the window's ratio (target <= 1.5x)
-    script = Path(sys.executable).with_name("placeseg")
-    head = [str(script)] if script.is_file() else [sys.executable, "-m", "placeseg_core.cli.main"]
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import placeseg_command, subprocess_env
+
+    head, env = placeseg_command(), subprocess_env()
     cli_times = []
     for _ in range(2):
         t2 = time.perf_counter()

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import official_pipeline  # noqa: E402
+from _common import cached, mark_cached, official_pipeline  # noqa: E402
 
 KINDS = ("polygon", "box", "rle")
 
@@ -77,8 +77,7 @@ def generate(data: Path, n_images: int, per_image: int, kinds: list[str]) -> Non
     from placeseg_review.model.rle_crops import decode_crop
 
     shape = {"images": n_images, "per_image": per_image, "seed": 0, "kinds": sorted(kinds)}
-    marker = data / "shape.json"
-    if marker.exists() and json.loads(marker.read_text()) == shape:
+    if cached(data, shape):
         return
     data.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -99,7 +98,7 @@ def generate(data: Path, n_images: int, per_image: int, kinds: list[str]) -> Non
             out.append(item)
         with open(data / f"predictions_{kind}.json", "w") as handle:
             json.dump(out, handle)
-    marker.write_text(json.dumps(shape))
+    mark_cached(data, shape)
     print(f"generated {len(synth.ground_truth['annotations']):,} GT instances and {len(preds):,} predictions "
           f"as {', '.join(kinds)} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
 

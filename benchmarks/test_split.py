@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cached, mark_cached, placeseg_command, status_kb, subprocess_env  # noqa: E402
 
 FIRST_TEST_ID = 22210  # the kit's numbering: train 0..20209, val 20210..22209, test from 22210
 SIZES = ((683, 512), (256, 256), (768, 512), (512, 683), (640, 480), (512, 512))  # (width, height)
@@ -45,9 +47,8 @@ def data_dir(base: Path | None, n_images: int, per_image: int) -> Path:
 
 def generate(root: Path, n_images: int, per_image: int) -> None:
     """The data root and its submission, once (a marker file says they are complete)."""
-    marker = root / "complete.json"
     shape = {"images": n_images, "per_image": per_image, "seed": 0}
-    if marker.is_file() and json.loads(marker.read_text()) == shape:
+    if cached(root, shape, "complete.json"):
         return
     from PIL import Image
     from pycocotools import mask as mask_utils
@@ -90,19 +91,16 @@ def generate(root: Path, n_images: int, per_image: int) -> None:
     with open(root / "predictions.json.tmp", "w") as handle:
         json.dump(items, handle)
     os.replace(root / "predictions.json.tmp", root / "predictions.json")
-    marker.write_text(json.dumps(shape))
+    mark_cached(root, shape, "complete.json")
     print(f"generated {n_images} test images and {len(items):,} predictions in "
           f"{time.perf_counter() - start:.0f} s", file=sys.stderr)
 
 
 def cli_validate(root: Path, repeats: int) -> tuple[list[float], list[float], str]:
     """Whole ``placeseg validate --split test`` processes: walls, peak MB, the last summary line."""
-    script = Path(sys.executable).with_name("placeseg")
-    head = [str(script)] if script.is_file() else [sys.executable, "-m", "placeseg_core.cli.main"]
-    cmd = head + ["validate", "--split", "test", "--img-cat-ids", str(root / "imgCatIds.json"),
+    cmd = placeseg_command() + ["validate", "--split", "test", "--img-cat-ids", str(root / "imgCatIds.json"),
                   str(root / "predictions.json")]
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode caches used
+    env = subprocess_env()
     walls, peaks, last = [], [], ""
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(repeats):
@@ -155,7 +153,6 @@ def window_open(root: Path, trace: bool = False) -> dict[str, float]:
     timer.timeout.connect(tick)
     tracers = []
     if trace:  # where the stalls come from (slows the GUI thread: not for the figures)
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from _stalls import GcTimer, SlotTimer
 
         tracers = [SlotTimer(Path(__file__).name), GcTimer()]
@@ -190,19 +187,11 @@ def window_open(root: Path, trace: bool = False) -> dict[str, float]:
         tracer.stop()
         tracer.report()
     report = session.validation
-    out = {**marks, "stall": max(gaps), "valid": float(bool(report.valid)), "peak_mb": _self_peak_mb(),
+    out = {**marks, "stall": max(gaps), "valid": float(bool(report.valid)), "peak_mb": status_kb("VmHWM") / 1024,
            "listed": float(len(window.controller.navigation))}
     window.shutdown()
     scratch.cleanup()
     return out
-
-
-def _self_peak_mb() -> float:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> int:
@@ -228,11 +217,9 @@ def main() -> int:
           f"(runs {[round(w, 2) for w in walls]}), peak {statistics.median(peaks):.0f} MB; it says: {summary}")
     if args.skip_window:
         return 0
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     done = subprocess.run([sys.executable, __file__, "--window-only", "--images", str(args.images),
                            "--per-image", str(args.per_image)] + (["--data", str(args.data)] if args.data else []),
-                          check=True, capture_output=True, text=True, env=env)
+                          check=True, capture_output=True, text=True, env=subprocess_env())
     w = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"window: first image {w['image']:.1f} s, predictions {w['predictions']:.1f} s, validation report "
           f"{w['report']:.1f} s ({'valid' if w['valid'] else 'NOT valid'}), {w['listed']:.0f} images listed; "

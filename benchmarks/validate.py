@@ -28,22 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _status_kb(field: str) -> int:
-    """A memory figure of this process from /proc (VmRSS now, VmHWM peak), in kB.
-
-    Not ru_maxrss: Linux carries it over from the parent across exec, so every child would
-    report the (large) peak of the process that generated the data.
-    """
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cached, mark_cached, placeseg_command, status_kb, subprocess_env  # noqa: E402
 
 
 def _rss_now_kb() -> int:
-    return _status_kb("VmRSS")
+    return status_kb("VmRSS")
 
 
 def worker(kind: str, data: Path) -> None:
@@ -72,7 +62,7 @@ def worker(kind: str, data: Path) -> None:
             res = gt.loadRes(anns)
             seconds = time.perf_counter() - start
         extra = {"predictions": len(res.anns)}
-    peak = _status_kb("VmHWM")
+    peak = status_kb("VmHWM")
     print(json.dumps({"seconds": seconds, "peak_kb": peak, "base_kb": base, **extra}), flush=True)
     if kind == "validate":
         os._exit(0)  # as placeseg validate ends (cli.main.console_main)
@@ -82,8 +72,7 @@ def generate(data: Path, n_images: int, per_image: int) -> None:
     from placeseg_core.synth import synth_dataset
 
     shape = {"images": n_images, "per_image": per_image}
-    marker = data / "shape.json"
-    if marker.exists() and json.loads(marker.read_text()) == shape:
+    if cached(data, shape):
         return
     data.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -93,21 +82,15 @@ def generate(data: Path, n_images: int, per_image: int) -> None:
     (data / "gt.json").write_text(json.dumps(gt))
     with open(data / "predictions.json", "w") as handle:
         json.dump(synth.predictions, handle)
-    marker.write_text(json.dumps(shape))
+    mark_cached(data, shape)
     print(f"generated {len(synth.predictions):,} predictions in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches used, as in an installed package
-    return env
 
 
 def run_worker(kind: str, data: Path) -> dict:
     start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, __file__, "--worker", kind, "--data", str(data)],
-        check=True, capture_output=True, text=True, env=_env(),
+        check=True, capture_output=True, text=True, env=subprocess_env(),
     )
     wall = time.perf_counter() - start
     return {**json.loads(out.stdout.strip().splitlines()[-1]), "wall": wall}
@@ -115,11 +98,9 @@ def run_worker(kind: str, data: Path) -> dict:
 
 def run_cli(data: Path) -> float:
     """Wall time of a whole ``placeseg validate`` process (exit code 0 or 1 both fine)."""
-    script = Path(sys.executable).with_name("placeseg")
-    head = [str(script)] if script.is_file() else [sys.executable, "-m", "placeseg_core.cli.main"]
     start = time.perf_counter()
-    done = subprocess.run(head + ["validate", "--img-cat-ids", str(data / "imgCatIds.json"),
-                                  str(data / "predictions.json")], capture_output=True, env=_env())
+    done = subprocess.run(placeseg_command() + ["validate", "--img-cat-ids", str(data / "imgCatIds.json"),
+                                  str(data / "predictions.json")], capture_output=True, env=subprocess_env())
     if done.returncode not in (0, 1):
         sys.exit(f"placeseg validate failed ({done.returncode}): {done.stderr[-500:]!r}")
     return time.perf_counter() - start

@@ -113,8 +113,8 @@ def _long_values(
     full_single = top[index_single].astype(np.int64) * 32 + low[first_single]
     multi = np.flatnonzero(~single)
     first_multi, size_multi = group_first[multi], group_size[multi]
-    members = np.repeat(first_multi, size_multi) + _ranks(size_multi)
-    shift = 5 * np.minimum(_ranks(size_multi), MAX_VALUE_CHARS)
+    members = np.repeat(first_multi, size_multi) + ranks(size_multi)
+    shift = 5 * np.minimum(ranks(size_multi), MAX_VALUE_CHARS)
     start_in_members = np.cumsum(size_multi) - size_multi
     low_sum = np.add.reduceat(low[members] << shift, start_in_members) if members.size else members
     index_multi = owner[first_multi]
@@ -128,7 +128,7 @@ def _long_values(
     return np.concatenate((index_single, index_multi)), np.concatenate((full_single, full_multi))
 
 
-def _ranks(sizes: np.ndarray) -> np.ndarray:
+def ranks(sizes: np.ndarray) -> np.ndarray:
     """0, 1, ..., size - 1 for each size, end to end."""
     total = int(sizes.sum())
     starts = np.cumsum(sizes) - sizes

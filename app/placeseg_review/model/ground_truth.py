@@ -71,32 +71,31 @@ def expected_images(ds: ReviewDataset, preds: PredictionIndex | None) -> list[in
 def dataset_catalog(ds: ReviewDataset) -> Catalog:
     """The catalogue the validator checks against: imgCatIds.json (all splits) for a layout,
     the ground truth's images for a COCO file."""
-    if ds.kind == "layout":
-        layout = discover(ds.source)
-        if layout.catalog is not None:
-            return load_catalog(layout.catalog)
-    return Catalog(images=[ImageRecord(e.id, e.file_name, e.width, e.height, e.split) for e in ds.entries],
-                   categories=list(ds.categories), source=str(ds.source))
+    source = catalog_source(ds)
+    return load_catalog(source) if isinstance(source, Path) else source
 
 
 def catalog_source(ds: ReviewDataset) -> Path | Catalog:
-    """What :func:`dataset_catalog` reads: the imgCatIds.json path of a layout (cheaper to
-    hand to another process than the catalogue itself), else the catalogue."""
+    """Where :func:`dataset_catalog` comes from: the imgCatIds.json path of a layout (cheaper
+    to hand to another process than the catalogue itself), else the catalogue."""
     if ds.kind == "layout":
         layout = discover(ds.source)
         if layout.catalog is not None:
             return Path(layout.catalog)
-    return dataset_catalog(ds)
+    return Catalog(images=[ImageRecord(e.id, e.file_name, e.width, e.height, e.split) for e in ds.entries],
+                   categories=list(ds.categories), source=str(ds.source))
 
 
 def validate_against(path: Path, catalog: Path | Catalog, expected_image_ids: list[int] | None,
-                     progress: Callable[[int, int], None] | None = None) -> ValidationReport:
+                     progress: Callable[[int, int], None] | None = None,
+                     cancel: Callable[[], bool] | None = None) -> ValidationReport:
     """``validate_submission`` against a catalogue or its file: what the window runs in a
-    process of its own (placeseg_core.isolated), so a module-level, Qt-free function."""
+    process of its own (placeseg_core.isolated), so a module-level, Qt-free function; or in
+    its thread where no process can be started (``cancel`` then stops it)."""
     if not isinstance(catalog, Catalog):
         catalog = load_catalog(catalog)
     return validate_submission(path, catalog, expected_image_ids=expected_image_ids, progress=progress,
-                               keep_parsed=kept_in_child())
+                               cancel=cancel, keep_parsed=kept_in_child())
 
 
 def build_scoring_truth(ds: ReviewDataset, preds: PredictionIndex | None,

@@ -75,6 +75,18 @@ def inner_boundary(labels: np.ndarray) -> np.ndarray:
     return edge
 
 
+def mask_outline(crop: np.ndarray) -> np.ndarray:
+    """:func:`inner_boundary` of one bool mask in half the operations (an image's predictions
+    need one per mask): the pixels set whose four neighbours are not all set, outside the
+    array counting as not set."""
+    padded = np.zeros((crop.shape[0] + 2, crop.shape[1] + 2), dtype=bool)
+    padded[1:-1, 1:-1] = crop
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1]
+    interior &= padded[1:-1, :-2]
+    interior &= padded[1:-1, 2:]
+    return crop & ~interior
+
+
 def thicken(edge: np.ndarray) -> np.ndarray:
     """Grow a boundary by one pixel inwards-and-outwards (a 2-pixel outline at 1:1)."""
     out = edge.copy()

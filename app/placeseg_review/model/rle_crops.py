@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from placeseg_core.safety import rledecode
+
+from .overlay import mask_outline
+
 
 def counts_from_string(counts: str | bytes) -> np.ndarray:
     """Run lengths of a compressed RLE string (pycocotools' ``rleFrString``, vectorised)."""
@@ -65,17 +69,6 @@ def decode_crop(counts: str | bytes, height: int, width: int) -> tuple[int, int,
     return y0, x0, flat.reshape(cw, ch).T
 
 
-def _outline(crop: np.ndarray) -> np.ndarray:
-    """``overlay.inner_boundary`` of a bool crop, in half the operations: the pixels set whose
-    four neighbours are not all set (outside the crop counts as not set)."""
-    padded = np.zeros((crop.shape[0] + 2, crop.shape[1] + 2), dtype=bool)
-    padded[1:-1, 1:-1] = crop
-    interior = padded[:-2, 1:-1] & padded[2:, 1:-1]
-    interior &= padded[1:-1, :-2]
-    interior &= padded[1:-1, 2:]
-    return crop & ~interior
-
-
 def _segmented_cumsum(values: np.ndarray, segment: np.ndarray) -> np.ndarray:
     """Running sums of ``values`` restarting where ``segment`` (non-decreasing) changes."""
     total = np.cumsum(values)
@@ -99,11 +92,6 @@ class MaskCrop:
     area: int
 
 
-def decode_crops(counts: list[str], height: int, width: int) -> list[tuple[int, int, np.ndarray] | None]:
-    """:func:`decode_crop` of many masks (see :func:`decode_masks`)."""
-    return [None if m is None else (m.y0, m.x0, m.crop) for m in decode_masks(counts, height, width)]
-
-
 def decode_masks(counts: list[str], height: int, width: int,
                  cancelled: Callable[[], bool] = lambda: False) -> list[MaskCrop | None]:
     """The masks of one image, all decoded at once, with their outlines and areas.
@@ -118,8 +106,6 @@ def decode_masks(counts: list[str], height: int, width: int,
     masks) the rest are left None: a prefetch stopped for the image the user asked for gives
     the GIL back within a millisecond or two.
     """
-    from placeseg_core.safety import rledecode  # noqa: PLC0415
-
     n = len(counts)
     out: list[MaskCrop | None] = [None] * n
 
@@ -127,7 +113,7 @@ def decode_masks(counts: list[str], height: int, width: int,
         decoded = decode_crop(counts[i], height, width)
         if decoded is not None:
             y0, x0, crop = decoded
-            ys, xs = np.nonzero(_outline(crop))
+            ys, xs = np.nonzero(mask_outline(crop))
             out[i] = MaskCrop(y0, x0, crop, ys + y0, xs + x0, int(np.count_nonzero(crop)))
 
     if n == 0:
@@ -147,7 +133,7 @@ def decode_masks(counts: list[str], height: int, width: int,
         one_by_one(i)
     # runs from the stored values: run p = value p + run p - 2 for p > 2 (per RLE, per parity)
     rle = np.repeat(np.arange(n), nvals)
-    pos = rledecode._ranks(nvals)
+    pos = rledecode.ranks(nvals)
     keep = good[rle]
     rle, pos, vals = rle[keep], pos[keep], values[keep]
     runs = vals.copy()
@@ -187,6 +173,6 @@ def decode_masks(counts: list[str], height: int, width: int,
         crop = flat[b:b + h_ * w_].reshape(w_, h_).T
         # the outline per crop, on the crop's own pixels (a pass over every pixel of every crop
         # at once, with int64 positions, was slower)
-        ys, xs = np.nonzero(_outline(crop))
+        ys, xs = np.nonzero(mask_outline(crop))
         out[i] = MaskCrop(int(y0[j]), int(x0[j]), crop, ys + int(y0[j]), xs + int(x0[j]), int(areas[j]))
     return out

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from placeseg_core.errors import InputError
 from placeseg_core.evaluation import EvaluationCancelled, GroundTruth, evaluate
 from placeseg_core.isolated import IsolatedCallCancelled, IsolatedCallNotStarted, call_isolated
-from placeseg_core.validate import PROGRESS_TOTAL, ValidationReport, validate_submission
+from placeseg_core.validate import PROGRESS_TOTAL, ValidationReport
 
 from ..model.data import PredictionIndex, ReviewDataset
 from ..model.evaluation import Evaluation
@@ -30,7 +30,6 @@ from ..model.ground_truth import (
     ScoringTruth,
     build_scoring_truth,
     catalog_source,
-    dataset_catalog,
     expected_images,
     validate_against,
 )
@@ -194,17 +193,16 @@ def _validate(task: Task, path: Path, ds: ReviewDataset, preds: PredictionIndex 
     # In a process of its own: seconds of Python work in a thread here would share the GIL with
     # the GUI thread (a 150 ms freeze at 855k predictions, benchmarks/test_split.py). This
     # thread only waits on the pipe. Where no process can be started, it runs here.
-    expected = expected_images(ds, preds) or None
+    catalog, expected = catalog_source(ds), expected_images(ds, preds) or None
     try:
-        return call_isolated(validate_against, path, catalog_source(ds), expected,
-                             progress=_progress_of(task), cancelled=lambda: task.cancelled)
+        return call_isolated(validate_against, path, catalog, expected, progress=_progress_of(task),
+                             cancelled=lambda: task.cancelled)
     except IsolatedCallCancelled:
         raise Cancelled from None
     except IsolatedCallNotStarted:
         pass
     try:
-        return validate_submission(path, dataset_catalog(ds), expected_image_ids=expected,
-                                   progress=_progress_of(task), cancel=lambda: task.cancelled)
+        return validate_against(path, catalog, expected, progress=_progress_of(task), cancel=lambda: task.cancelled)
     except InterruptedError:  # ValidationCancelled
         raise Cancelled from None
 

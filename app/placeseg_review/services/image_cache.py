@@ -35,8 +35,7 @@ class ImageCache(QObject):
         self._prefetch_pool = prefetch_pool or pool
         self.capacity = capacity
         self._cache: OrderedDict[int, PreparedImage] = OrderedDict()
-        self._inflight: dict[int, FunctionWorker] = {}
-        self._priority: dict[int, int] = {}  # of the jobs in flight (10: the one on screen next)
+        self._inflight: dict[int, tuple[FunctionWorker, bool]] = {}  # image -> (job, asked for by the user)
         self._dataset: ReviewDataset | None = None
         self._predictions: PredictionIndex | None = None
         self.generation = 0
@@ -48,7 +47,7 @@ class ImageCache(QObject):
         """New data set or predictions: forget everything prepared before."""
         self._dataset, self._predictions = dataset, predictions
         self.generation += 1
-        for worker in self._inflight.values():
+        for worker, _urgent in self._inflight.values():
             worker.cancel()
         self._inflight.clear()
         self._cache.clear()
@@ -71,10 +70,10 @@ class ImageCache(QObject):
         self.misses += 1
         # The neighbours being prefetched would share the GIL with this one, which the user
         # waits for: they stop (they are asked for again once it is shown).
-        for other, worker in list(self._inflight.items()):
+        for other, (worker, urgent) in list(self._inflight.items()):
             # this one too while it only waits in the prefetch lane's queue: it moves to the
             # urgent lane (seen as a 580 ms switch when "next" was held down)
-            if self._priority.get(other, 0) < 10 and (other != image_id or not worker.running):
+            if not urgent and (other != image_id or not worker.running):
                 worker.cancel()
                 del self._inflight[other]
         self._start(image_id, priority=10)
@@ -89,17 +88,16 @@ class ImageCache(QObject):
         if self._dataset is None or image_id in self._inflight or image_id not in self._dataset.index_of:
             return
         gen = self.generation
-        this: list[FunctionWorker] = []  # a job stopped for another image may end after its successor started
+        # on_finished names its own worker (bound by the time it runs, on this thread): a job
+        # stopped for another image may end after its successor for the same image started
         worker = (self._pool if priority >= 10 else self._prefetch_pool).submit(
             _prepare, self._dataset, image_id, self._predictions, gen, self.options(),
             on_returned=self._on_ready,
             on_error=lambda exc, i=image_id, g=gen: self._on_error(i, g, exc),
-            on_finished=lambda i=image_id, g=gen: self._on_finished(i, g, this[0] if this else None),
+            on_finished=lambda i=image_id, g=gen: self._on_finished(i, g, worker),
             priority=priority, name=f"prepare {image_id}",
         )
-        this.append(worker)
-        self._inflight[image_id] = worker
-        self._priority[image_id] = priority
+        self._inflight[image_id] = (worker, priority >= 10)
 
     def _on_ready(self, prep: PreparedImage) -> None:
         if prep.generation != self.generation:
@@ -116,7 +114,7 @@ class ImageCache(QObject):
             self.loadFailed.emit(image_id, describe_failure(exc))
 
     def _on_finished(self, image_id: int, gen: int, worker: FunctionWorker | None) -> None:
-        if gen == self.generation and self._inflight.get(image_id) is worker:
+        if gen == self.generation and self._inflight.get(image_id, (None,))[0] is worker:
             self._inflight.pop(image_id, None)
 
     def clear(self) -> None:
