@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..errors import InputError
 from ..safety.files import DEFAULT_MAX_BYTES, forget_inputs, set_max_input_bytes
@@ -89,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"placeseg {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (| head): not an error of ours (an OSError too)
+        return 0
     except OSError as exc:  # a file system failure the command did not foresee: still one line
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         print(f"placeseg {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -96,8 +98,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"placeseg {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+
+
+class _ReaderMayLeave:
+    """stdout for the ``placeseg`` command: once its reader has gone (``| head``), what is
+    printed is dropped and the command carries on, so that its files (``--json``,
+    ``--report``) are still written; a broken pipe cut ``evaluate`` short before its JSON."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def console_main() -> NoReturn:
@@ -109,6 +137,7 @@ def console_main() -> NoReturn:
     streams are flushed here; forked helpers end with this process (processes.die_with_parent).
     """
     end_without_teardown()
+    sys.stdout = _ReaderMayLeave(sys.stdout)
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
